@@ -1,0 +1,110 @@
+"""The ASGI application: the contract, its handlers, the records behind them, and the
+middleware that every request crosses (CORS, body size, auth, validation)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import RelativeResolver
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import seeding
+from .auth import KeyPolicy, bearer_security_handler
+from .contract import SPEC_PATH, attribute_names
+from .database import Database
+from .endpoints import RECORDS_SCOPE_KEY
+from .limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
+from .problems import install_error_handlers
+from .records import Collection, LineItems
+from .resources import RESOURCE_TYPES
+from .validation import VALIDATOR_MAP
+
+__all__ = ["create_app", "open_database"]
+
+
+def open_database(path: str | os.PathLike[str], *, seed: bool = True) -> Database:
+    """Open the database file; a missing or empty one starts a new database, seeded if asked."""
+    database = Database(path)
+    if database.is_new and seed:
+        seeding.reset(database)
+    return database
+
+
+def build_records(database: Database) -> dict[str, Collection | LineItems]:
+    records: dict[str, Collection | LineItems] = {}
+    for kind in RESOURCE_TYPES:
+        attributes = attribute_names(kind.schema)
+        if kind.parent is None:
+            records[kind.name] = Collection(database, kind, attributes)
+        else:
+            parent = records[kind.parent]
+            assert isinstance(parent, Collection), f"{kind.name}'s parent must be top-level"
+            records[kind.name] = LineItems(database, kind, attributes, parent)
+    return records
+
+
+class _AttachRecords:
+    """Hands the app's records to the handlers through the request's ASGI scope."""
+
+    def __init__(self, app: ASGIApp, records: dict[str, Collection | LineItems]) -> None:
+        self.app = app
+        self.records = records
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app({**scope, RECORDS_SCOPE_KEY: self.records}, receive, send)
+
+
+async def _redirect_to_docs(request: Request) -> RedirectResponse:
+    return RedirectResponse(url="/ui/")
+
+
+def create_app(
+    db_path: str | os.PathLike[str],
+    *,
+    seed: bool = True,
+    api_keys: Sequence[str] = (),
+    cors_origins: Sequence[str] = ("*",),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> AsyncApp:
+    """The mock as an ASGI app, serving the database at ``db_path``.
+
+    >>> app = create_app("prospects.json")          # doctest: +SKIP
+    >>> uvicorn.run(app, port=8000)                 # doctest: +SKIP
+    """
+    records = build_records(open_database(db_path, seed=seed))
+    app = AsyncApp(
+        __name__,
+        specification_dir=SPEC_PATH.parent,
+        security_map={"bearer": bearer_security_handler(KeyPolicy(api_keys))},
+        strict_validation=True,
+        validator_map=VALIDATOR_MAP,
+    )
+    app.add_api(
+        SPEC_PATH.name,
+        resolver=RelativeResolver("prospect_mock.handlers"),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_config={"persistAuthorization": True}),
+    )
+    # Outermost first: CORS headers go on every response, errors and 413s included.
+    app.add_middleware(
+        CORSMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        allow_origins=list(cors_origins),
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["*"],
+    )
+    app.add_middleware(
+        BodySizeLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=max_body_bytes
+    )
+    app.add_middleware(
+        _AttachRecords, position=MiddlewarePosition.BEFORE_EXCEPTION, records=records
+    )
+    install_error_handlers(app)
+    app.add_url_rule("/", "docs_redirect", _redirect_to_docs)
+    return app

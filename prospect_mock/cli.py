@@ -1,0 +1,100 @@
+"""The ``prospect-mock`` command: serve the mock, reset its database."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+import click
+import uvicorn
+
+from . import seeding
+from .app import create_app
+from .database import Database
+from .storage import CorruptDatabaseError
+
+__all__ = ["main"]
+
+DEFAULT_DB = "prospect-mock.json"
+
+_db_option = click.option(
+    "--db",
+    "db_path",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The JSON database file; a missing or empty one starts a new database.",
+)
+_no_seed_option = click.option(
+    "--no-seed", is_flag=True, help="Start a new database empty instead of from the fixtures."
+)
+
+
+@click.group()
+@click.version_option(package_name="prospect-mock")
+def main() -> None:
+    """A stateful mock of the Prospect API, served from its OpenAPI contract."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@_db_option
+@_no_seed_option
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    help="Accept only this bearer key (repeatable). Default: any key starting with sk_test_.",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="Allow browsers on this origin (repeatable). Default: every origin.",
+)
+def serve(
+    host: str,
+    port: int,
+    db_path: str,
+    no_seed: bool,
+    api_keys: tuple[str, ...],
+    cors_origins: tuple[str, ...],
+) -> None:
+    """Start the mock server."""
+    try:
+        app = create_app(
+            db_path, seed=not no_seed, api_keys=api_keys, cors_origins=cors_origins or ("*",)
+        )
+    except CorruptDatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    base = f"http://{host}:{port}"
+    click.echo(f"prospect-mock serving {db_path}")
+    click.echo(f"  API:  {base}/api/crm/prospect   (Authorization: Bearer sk_test_...)")
+    click.echo(f"  Docs: {base}/ui/")
+    _exit_cleanly_after_shutdown()
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _exit_cleanly_after_shutdown() -> None:
+    # Uvicorn finishes in-flight requests on SIGTERM/SIGINT, then raises the signal again
+    # for the previous handler: make that handler a clean exit rather than death by signal.
+    def exit_zero(_signal: int, _frame: FrameType | None) -> None:
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, exit_zero)
+    signal.signal(signal.SIGINT, exit_zero)
+
+
+@main.command()
+@_db_option
+@_no_seed_option
+def reset(db_path: str, no_seed: bool) -> None:
+    """Empty the database and fill it again from the fixtures."""
+    try:
+        database = Database(db_path)
+    except CorruptDatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    seeding.reset(database, seed=not no_seed)
+    click.echo(f"{db_path}: reset{'' if no_seed else ' to the fixtures'}.")

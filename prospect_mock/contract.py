@@ -1,0 +1,46 @@
+"""The contract, ``openapi.yaml``, as shipped inside the package."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from starlette.routing import compile_path
+
+__all__ = ["SPEC_PATH", "allowed_methods", "attribute_names", "load_spec"]
+
+SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+
+
+@cache
+def load_spec() -> dict[str, Any]:
+    """The parsed contract, read once per process (``$ref`` left unresolved)."""
+    with SPEC_PATH.open(encoding="utf-8") as file:
+        return yaml.safe_load(file)
+
+
+def attribute_names(schema_name: str) -> tuple[str, ...]:
+    """Every attribute the contract documents for an object, in the contract's order."""
+    return tuple(load_spec()["components"]["schemas"][schema_name]["properties"])
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@cache
+def _method_table() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    return tuple(
+        (compile_path(template)[0], frozenset(m.upper() for m in item if m in _HTTP_METHODS))
+        for template, item in load_spec()["paths"].items()
+    )
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the contract offers on ``path`` (HEAD goes with GET), sorted."""
+    methods = set().union(*(allowed for regex, allowed in _method_table() if regex.match(path)))
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)

@@ -1,0 +1,103 @@
+"""Every error the mock answers, as ``application/problem+json`` (RFC 9457), built here.
+
+Each response carries ``type``, ``title`` (the status phrase), ``status`` and ``detail``,
+one human sentence. Nothing else in the package builds an error response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from .contract import allowed_methods
+from .records import InvalidOrder, NotFound
+
+__all__ = ["PROBLEM_JSON", "install_error_handlers", "problem_document", "problem_response"]
+
+PROBLEM_JSON = "application/problem+json"
+
+logger = logging.getLogger(__name__)
+
+
+def problem_document(status: int, detail: str) -> dict[str, Any]:
+    """The body of every error response."""
+    return {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+
+
+def problem_response(
+    status: int, detail: str, headers: dict[str, str] | None = None
+) -> ConnexionResponse:
+    body = json.dumps(problem_document(status, detail))
+    return ConnexionResponse(status, PROBLEM_JSON, PROBLEM_JSON, body=body, headers=headers or {})
+
+
+def _not_found(_request: ConnexionRequest, error: NotFound) -> ConnexionResponse:
+    return problem_response(404, str(error))
+
+
+def _invalid_order(_request: ConnexionRequest, error: InvalidOrder) -> ConnexionResponse:
+    return problem_response(400, str(error))
+
+
+def _problem(_request: ConnexionRequest, error: ProblemException) -> ConnexionResponse:
+    if error.status >= 500:
+        logger.error("%s: %s", error.title, error.detail)
+    return problem_response(
+        error.status, _one_line(error.detail) or HTTPStatus(error.status).description, error.headers
+    )
+
+
+def _unsupported_media_type(request: ConnexionRequest, _error: Exception) -> ConnexionResponse:
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        detail = "The request has a body but no Content-Type; send it as application/json."
+    else:
+        detail = f"The request body must be application/json, not {content_type[:80]!r}."
+    return problem_response(415, detail)
+
+
+def _http_error(request: ConnexionRequest, error: HTTPException) -> ConnexionResponse:
+    # Starlette's routing raises these for unknown paths and methods.
+    headers = dict(error.headers or {})
+    path = request.url.path
+    if error.status_code == 404:
+        detail = f"There is no resource at {path[:200]}."
+    elif error.status_code == 405:
+        # Starlette names only the methods of the first route that matched the path.
+        headers["Allow"] = ", ".join(allowed_methods(path))
+        detail = f"{request.method} is not allowed on {path[:200]}; use {headers['Allow']}."
+    else:
+        detail = _one_line(error.detail) or HTTPStatus(error.status_code).description
+    return problem_response(error.status_code, detail, headers)
+
+
+def _unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    logger.error("Unexpected error", exc_info=error)
+    return problem_response(
+        500, "The mock hit an unexpected error; it has been logged and nothing was changed."
+    )
+
+
+def _one_line(detail: object) -> str:
+    return " ".join(str(detail or "").split())
+
+
+def install_error_handlers(app: AsyncApp) -> None:
+    app.add_error_handler(NotFound, _not_found)
+    app.add_error_handler(InvalidOrder, _invalid_order)
+    app.add_error_handler(ProblemException, _problem)
+    app.add_error_handler(UnsupportedMediaTypeProblem, _unsupported_media_type)
+    app.add_error_handler(HTTPException, _http_error)
+    app.add_error_handler(Exception, _unexpected)

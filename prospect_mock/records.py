@@ -1,0 +1,208 @@
+"""CRUD and line-item rules for every resource, with no HTTP in sight.
+
+A :class:`Collection` is a top-level resource (prospects): timestamps, newest first, and
+deleting a record deletes its line items. :class:`LineItems` are a parent's ordered children
+(leads, opportunities): ``idx`` is always 1..n within a parent. Missing records raise
+:class:`NotFound`; a reorder that does not list every line item once raises
+:class:`InvalidOrder`. Both are checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tinydb import TinyDB, where
+from tinydb.table import Document
+
+from .database import Database
+from .resources import ResourceType
+
+__all__ = ["Collection", "InvalidOrder", "LineItems", "NotFound", "Page", "Record"]
+
+Record = dict[str, Any]
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_ID_LENGTH = 16
+
+
+class NotFound(LookupError):
+    """No record has the id; the message says which."""
+
+
+class InvalidOrder(ValueError):
+    """A reorder that is not a permutation of the parent's line items; the message says why."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Record]
+    total: int
+
+
+def timestamp() -> str:
+    """Now, as ISO 8601 in UTC with milliseconds: ``2024-01-15T09:30:00.123Z``."""
+    now = datetime.now(UTC)
+    return f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z"
+
+
+def quoted(value: str, limit: int = 60) -> str:
+    """``value`` in quotes for a message, shortened so a huge id cannot flood it."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+class _Records:
+    """What every resource shares: ids, complete records, lookups by id."""
+
+    def __init__(self, database: Database, kind: ResourceType, attributes: Sequence[str]) -> None:
+        self.kind = kind
+        self._database = database
+        self._attributes = tuple(attributes)
+
+    def get(self, record_id: str) -> Record:
+        with self._database.transaction() as db:
+            return self._require(db, record_id)
+
+    def _require(self, db: TinyDB, record_id: str) -> Record:
+        document = db.table(self.kind.name).get(doc_id=record_id)
+        if document is None:
+            raise NotFound(f"No {self.kind.noun} has the id {quoted(record_id)}.")
+        return dict(document)
+
+    def _insert(self, db: TinyDB, values: Mapping[str, Any]) -> Record:
+        table = db.table(self.kind.name)
+        record_id = self._new_id(db)
+        record = {name: values.get(name) for name in self._attributes} | {"id": record_id}
+        table.insert(Document(record, doc_id=record_id))
+        return record
+
+    def _new_id(self, db: TinyDB) -> str:
+        table = db.table(self.kind.name)
+        while True:
+            suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+            record_id = f"{self.kind.id_prefix}_{suffix}"
+            if not table.contains(doc_id=record_id):
+                return record_id
+
+    def _update(self, db: TinyDB, record_id: str, changes: Mapping[str, Any]) -> Record:
+        record = self._require(db, record_id) | dict(changes)
+        db.table(self.kind.name).update(dict(changes), doc_ids=[record_id])
+        return record
+
+
+class Collection(_Records):
+    """A top-level resource, listed newest first."""
+
+    def __init__(self, database: Database, kind: ResourceType, attributes: Sequence[str]) -> None:
+        super().__init__(database, kind, attributes)
+        self.children: list[LineItems] = []
+
+    def list(self, limit: int, offset: int) -> Page:
+        with self._database.transaction() as db:
+            records = db.table(self.kind.name).all()
+        # Reversed first, so that records created at the same instant come newest first
+        # too (the sort is stable).
+        newest_first = sorted(reversed(records), key=_created_at, reverse=True)
+        return Page([dict(r) for r in newest_first[offset : offset + limit]], len(records))
+
+    def create(self, values: Mapping[str, Any]) -> Record:
+        now = timestamp()
+        with self._database.transaction() as db:
+            return self._insert(db, {**values, "created_at": now, "updated_at": now})
+
+    def update(self, record_id: str, changes: Mapping[str, Any]) -> Record:
+        with self._database.transaction() as db:
+            if not changes:
+                return self._require(db, record_id)
+            return self._update(db, record_id, {**changes, "updated_at": timestamp()})
+
+    def delete(self, record_id: str) -> None:
+        with self._database.transaction() as db:
+            self._require(db, record_id)
+            db.table(self.kind.name).remove(doc_ids=[record_id])
+            for children in self.children:
+                children.remove_all_of(db, record_id)
+
+
+class LineItems(_Records):
+    """A parent's ordered children: ``idx`` runs 1..n within each parent."""
+
+    def __init__(
+        self,
+        database: Database,
+        kind: ResourceType,
+        attributes: Sequence[str],
+        parent: Collection,
+    ) -> None:
+        super().__init__(database, kind, attributes)
+        assert kind.parent_key, f"{kind.name} is a line item and needs a parent_key"
+        self._parent = parent
+        self._parent_key = kind.parent_key
+        parent.children.append(self)
+
+    def list(self, parent_id: str, limit: int, offset: int) -> Page:
+        with self._database.transaction() as db:
+            siblings = self._siblings(db, parent_id)
+        return Page(siblings[offset : offset + limit], len(siblings))
+
+    def create(self, values: Mapping[str, Any]) -> Record:
+        with self._database.transaction() as db:
+            siblings = self._siblings(db, values[self._parent_key])
+            return self._insert(db, {**values, "idx": len(siblings) + 1})
+
+    def update(self, record_id: str, changes: Mapping[str, Any]) -> Record:
+        with self._database.transaction() as db:
+            return self._update(db, record_id, changes)
+
+    def delete(self, record_id: str) -> None:
+        with self._database.transaction() as db:
+            record = self._require(db, record_id)
+            db.table(self.kind.name).remove(doc_ids=[record_id])
+            remaining = self._siblings(db, record[self._parent_key])
+            self._renumber(db, [item["id"] for item in remaining])
+
+    def reorder(self, parent_id: str, ids: Sequence[str]) -> list[Record]:
+        with self._database.transaction() as db:
+            siblings = self._siblings(db, parent_id)
+            self._check_permutation(parent_id, [item["id"] for item in siblings], ids)
+            self._renumber(db, ids)
+            return self._siblings(db, parent_id)
+
+    def remove_all_of(self, db: TinyDB, parent_id: str) -> None:
+        """Remove a parent's line items, inside the transaction that removes the parent."""
+        db.table(self.kind.name).remove(where(self._parent_key) == parent_id)
+
+    def _siblings(self, db: TinyDB, parent_id: str) -> list[Record]:
+        self._parent._require(db, parent_id)
+        items = db.table(self.kind.name).search(where(self._parent_key) == parent_id)
+        return sorted((dict(item) for item in items), key=lambda item: item["idx"])
+
+    def _renumber(self, db: TinyDB, ids_in_order: Sequence[str]) -> None:
+        positions = {record_id: idx for idx, record_id in enumerate(ids_in_order, start=1)}
+        db.table(self.kind.name).update(
+            lambda item: item.update(idx=positions[item["id"]]), doc_ids=list(positions)
+        )
+
+    def _check_permutation(self, parent_id: str, current: list[str], ids: Sequence[str]) -> None:
+        noun, parent = self.kind.noun, f"{self._parent.kind.noun} {quoted(parent_id)}"
+        known, seen = set(current), set[str]()
+        for record_id in ids:
+            if record_id in seen:
+                raise InvalidOrder(f"The id {quoted(record_id)} appears more than once in ids.")
+            if record_id not in known:
+                raise InvalidOrder(f"The id {quoted(record_id)} is not a {noun} of {parent}.")
+            seen.add(record_id)
+        missing = [record_id for record_id in current if record_id not in seen]
+        if missing:
+            raise InvalidOrder(
+                f"ids leaves out the {noun} {quoted(missing[0])}; list every {noun} of "
+                f"{parent} exactly once."
+            )
+
+
+def _created_at(record: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(record["created_at"])

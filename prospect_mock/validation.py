@@ -1,0 +1,137 @@
+"""Connexion's request validators, with strict JSON parsing and one-sentence errors.
+
+The rules themselves all come from ``openapi.yaml``; what changes here is how a body is
+read (bytes that are not UTF-8, NaN, numbers beyond a float and absurd nesting are refused
+instead of crashing or being stored) and how a broken rule is reported (see
+:mod:`prospect_mock.messages`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from connexion.exceptions import BadRequestProblem, UnsupportedMediaTypeProblem
+from connexion.json_schema import Draft4RequestValidator
+from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope
+
+from .messages import describe
+
+__all__ = ["VALIDATOR_MAP"]
+
+
+# Draft 4's own checker knows no "date"; this one knows every format jsonschema does.
+_FORMAT_CHECKER = FormatChecker()
+
+
+class _NotPlainJSON(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> float:
+    raise _NotPlainJSON(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise _NotPlainJSON(f"the number {text[:40]} is too large")
+    return number
+
+
+def _bounded_int(text: str) -> int:
+    number = int(text)
+    if abs(number) > sys.float_info.max:
+        raise _NotPlainJSON(f"the number {text[:40]}… is too large")
+    return number
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a request body as strict JSON, raising a 400 problem that says what is wrong."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequestProblem("The request body is not valid UTF-8 text.") from None
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
+    except json.JSONDecodeError as error:
+        raise BadRequestProblem(
+            f"The request body is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}."
+        ) from None
+    except (_NotPlainJSON, ValueError) as error:
+        raise BadRequestProblem(f"The request body is not valid JSON: {error}.") from None
+    except RecursionError:
+        raise BadRequestProblem("The request body is nested too deeply.") from None
+
+
+_EMPTY_BODY = "The request body is empty; send a JSON object."
+
+
+class JSONBodyValidator(JSONRequestBodyValidator):
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        length = Headers(scope=scope).get("content-length", "")
+        if self._required and length.strip() in ("", "0"):
+            raise BadRequestProblem(_EMPTY_BODY)
+        return await super().wrap_receive(receive, scope=scope)
+
+    @property
+    def _validator(self) -> Draft4Validator:
+        return Draft4RequestValidator(self._schema, format_checker=_FORMAT_CHECKER)
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        if "content-type" not in Headers(scope=scope):
+            raise UnsupportedMediaTypeProblem()
+        raw = b"".join([chunk async for chunk in stream])
+        return parse_json(raw) if raw.strip() else None
+
+    def _validate(self, body: Any) -> dict | None:
+        if body is None:
+            raise BadRequestProblem(_EMPTY_BODY)
+        try:
+            return self._validator.validate(body)
+        except ValidationError as error:
+            raise BadRequestProblem(describe(error)) from None
+
+
+class SentenceParameterValidator(ParameterValidator):
+    def validate_request(self, request):  # type: ignore[no-untyped-def]
+        if self.strict_validation:
+            unknown = self.validate_query_parameter_list(request, self.security_query_params)
+            if unknown:
+                known = [param["name"] for param in self.parameters.get("query", [])]
+                takes = f"it takes {', '.join(known)}" if known else "it takes none"
+                raise BadRequestProblem(
+                    f"Unknown query parameter {sorted(unknown)[0][:60]!r}; {takes}."
+                )
+        super().validate_request(request)
+
+    @staticmethod
+    def validate_parameter(parameter_type, value, param, param_name=None):  # type: ignore[no-untyped-def]
+        name = param_name or param["name"]
+        if value is None:
+            if param.get("required"):
+                return f"The {parameter_type} parameter '{name}' is required."
+            return None
+        try:
+            Draft4Validator(param.get("schema", param)).validate(value)
+        except ValidationError as error:
+            return describe(error, subject=f"'{name}'")
+        return None
+
+
+VALIDATOR_MAP = {
+    "body": {"application/json": JSONBodyValidator},
+    "parameter": SentenceParameterValidator,
+}

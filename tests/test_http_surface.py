@@ -1,0 +1,109 @@
+"""Auth, CORS and the docs: what a browser and a curl user meet first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from prospect_mock import create_app
+
+from .conftest import PROSPECTS, assert_problem
+
+
+@pytest.fixture
+def anonymous(db_path: Path) -> TestClient:
+    return TestClient(create_app(db_path))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", PROSPECTS),
+        ("POST", PROSPECTS),
+        ("GET", f"{PROSPECTS}/prospect_abc123"),
+        ("PATCH", f"{PROSPECTS}/prospect_abc123"),
+        ("DELETE", f"{PROSPECTS}/prospect_abc123"),
+        ("GET", "/api/crm/prospect-lead?parent_id=prospect_abc123"),
+        ("POST", "/api/crm/prospect-lead"),
+        ("POST", "/api/crm/prospect-opportunity/reorder"),
+        ("DELETE", "/api/crm/prospect-opportunity/prospect-opportunity_abc123"),
+    ],
+)
+def test_every_operation_needs_a_key(anonymous: TestClient, method: str, path: str) -> None:
+    response = anonymous.request(method, path, json={"company": "A"})
+    assert_problem(response, 401, "No API key was given")
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert (
+        anonymous.get(f"{PROSPECTS}/prospect_abc123", headers=_bearer("sk_test_1")).status_code
+        == 200
+    )
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer sk_live_123", "Bearer sk_test_", "Basic c2tfdGVzdF8xOg==", "sk_test_1"]
+)
+def test_keys_that_are_not_test_keys_are_401(anonymous: TestClient, header: str) -> None:
+    response = anonymous.get(PROSPECTS, headers={"Authorization": header})
+    assert_problem(response, 401)
+
+
+def test_explicit_api_keys_replace_the_test_key_rule(db_path: Path) -> None:
+    client = TestClient(create_app(db_path, api_keys=["team-key-1", "team-key-2"]))
+    assert client.get(PROSPECTS, headers=_bearer("team-key-2")).status_code == 200
+    assert_problem(client.get(PROSPECTS, headers=_bearer("sk_test_1")), 401, "only the keys")
+    assert_problem(client.get(PROSPECTS, headers=_bearer("team-key-3")), 401)
+
+
+def test_auth_comes_before_validation(anonymous: TestClient) -> None:
+    assert_problem(anonymous.get(PROSPECTS, params={"limit": 0}), 401)
+
+
+def test_docs_and_spec_are_public(anonymous: TestClient) -> None:
+    redirect = anonymous.get("/", follow_redirects=False)
+    assert redirect.status_code in (302, 307) and redirect.headers["location"] == "/ui/"
+    page = anonymous.get("/ui/")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    spec = anonymous.get("/openapi.json").json()
+    operations = [
+        op for item in spec["paths"].values() for op in item.values() if "operationId" in op
+    ]
+    assert len(operations) == 15
+    assert spec["servers"] == [{"url": ""}], "Try-it-out must call the mock itself"
+
+
+def test_cors_preflight_allows_the_bearer_header(anonymous: TestClient) -> None:
+    response = anonymous.options(
+        PROSPECTS,
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "authorization" in response.headers["access-control-allow-headers"].lower()
+    assert "PATCH" in response.headers["access-control-allow-methods"]
+
+
+def test_cors_headers_are_on_errors_too(anonymous: TestClient) -> None:
+    origin = {"Origin": "http://localhost:5173"}
+    assert anonymous.get(PROSPECTS, headers=origin).headers["access-control-allow-origin"] == "*"
+    not_found = anonymous.get(f"{PROSPECTS}/nope", headers={**origin, **_bearer("sk_test_1")})
+    assert not_found.headers["access-control-allow-origin"] == "*"
+
+
+def test_cors_origin_narrows_the_allowed_origins(db_path: Path) -> None:
+    client = TestClient(create_app(db_path, cors_origins=["http://app.example"]))
+    allowed = client.get(
+        PROSPECTS, headers={"Origin": "http://app.example", **_bearer("sk_test_1")}
+    )
+    assert allowed.headers["access-control-allow-origin"] == "http://app.example"
+    other = client.get(PROSPECTS, headers={"Origin": "http://evil.example", **_bearer("sk_test_1")})
+    assert "access-control-allow-origin" not in other.headers

@@ -1,0 +1,118 @@
+"""The contract itself: valid, truthful examples and fixtures, and one handler per operation."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from connexion.json_schema import Draft4ResponseValidator, resolve_refs
+from jsonschema import FormatChecker
+from openapi_spec_validator import validate
+
+from prospect_mock import handlers
+from prospect_mock.contract import load_spec
+from prospect_mock.resources import RESOURCE_TYPES
+from prospect_mock.seeding import load_fixtures
+
+SPEC = load_spec()
+RESOLVED = resolve_refs(SPEC)
+METHODS = {"get", "post", "patch", "delete", "put"}
+
+
+def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in RESOLVED["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def check(instance: Any, schema: dict[str, Any]) -> None:
+    Draft4ResponseValidator(schema, format_checker=FormatChecker()).validate(instance)
+
+
+def test_the_spec_is_valid_openapi_3_0() -> None:
+    validate(SPEC)
+    assert SPEC["openapi"] == "3.0.3"
+
+
+def test_all_15_operations_are_documented() -> None:
+    found = [(path, method) for path, method, _ in operations()]
+    assert len(found) == 15
+    for _, _, operation in operations():
+        assert operation["summary"] and operation["description"] and operation["tags"]
+        assert "bearerAuth" in str(operation.get("security", SPEC["security"]))
+
+
+def media_examples() -> Iterator[Any]:
+    for path, method, operation in operations():
+        bodies = [("request", operation.get("requestBody", {}))]
+        bodies += [(status, response) for status, response in operation["responses"].items()]
+        for where, body in bodies:
+            for media, content in body.get("content", {}).items():
+                examples = [content["example"]] if "example" in content else []
+                examples += [e["value"] for e in content.get("examples", {}).values()]
+                for n, example in enumerate(examples):
+                    label = f"{method.upper()} {path} {where} {media} #{n}"
+                    yield pytest.param(example, content["schema"], id=label)
+
+
+@pytest.mark.parametrize(("example", "schema"), list(media_examples()))
+def test_every_example_matches_its_schema(example: Any, schema: dict[str, Any]) -> None:
+    check(example, schema)
+
+
+def test_every_error_response_is_a_problem() -> None:
+    for _, _, operation in operations():
+        for status, response in operation["responses"].items():
+            if status.startswith("4"):
+                assert list(response["content"]) == ["application/problem+json"]
+
+
+FIXTURES = load_fixtures()
+
+
+@pytest.mark.parametrize("kind", RESOURCE_TYPES, ids=lambda kind: kind.name)
+def test_every_fixture_matches_its_schema(kind: Any) -> None:
+    schema = RESOLVED["components"]["schemas"][kind.schema]
+    for record in FIXTURES[kind.name]:
+        check(record, schema)
+        assert record["id"].startswith(f"{kind.id_prefix}_")
+
+
+def test_fixtures_are_consistent_and_rich() -> None:
+    prospects = {p["id"] for p in FIXTURES["prospects"]}
+    assert len(prospects) >= 30
+    assert len({p["industry"] for p in FIXTURES["prospects"]}) >= 10
+    assert len({p["territory"] for p in FIXTURES["prospects"]}) >= 10
+    assert len({p["no_of_employees"] for p in FIXTURES["prospects"]}) == 6
+    for kind in RESOURCE_TYPES[1:]:
+        items = FIXTURES[kind.name]
+        parents = Counter(item["prospect_id"] for item in items)
+        assert set(parents) <= prospects
+        assert len(parents) > len(prospects) / 2, f"most prospects have {kind.name}"
+        for parent in parents:
+            assert sorted(i["idx"] for i in items if i["prospect_id"] == parent) == list(
+                range(1, parents[parent] + 1)
+            )
+    ids = [r["id"] for records in FIXTURES.values() for r in records]
+    assert len(ids) == len(set(ids))
+
+
+def handler_functions() -> set[str]:
+    found = set()
+    for module_info in pkgutil.iter_modules(handlers.__path__):
+        module = importlib.import_module(f"{handlers.__name__}.{module_info.name}")
+        for name, value in vars(module).items():
+            if not name.startswith("_") and callable(value) and not inspect.isclass(value):
+                found.add(f"{module_info.name}.{name}")
+    return found
+
+
+def test_every_operation_has_a_handler_and_every_handler_an_operation() -> None:
+    operation_ids = {operation["operationId"] for _, _, operation in operations()}
+    assert operation_ids == handler_functions()
