@@ -10,6 +10,7 @@ from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import RelativeResolver
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import seeding
 from .auth import KeyPolicy, bearer_security_handler
-from .contract import SPEC_PATH, attribute_names
+from .contract import SPEC_PATH, allowed_methods, attribute_names, is_concrete_path
 from .database import Database
 from .endpoints import RECORDS_SCOPE_KEY
 from .limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
@@ -59,6 +60,25 @@ class _AttachRecords:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app({**scope, RECORDS_SCOPE_KEY: self.records}, receive, send)
+
+
+class _ConcretePathsFirst:
+    """Answer 405 to a method a concrete path does not offer.
+
+    Starlette would route ``PATCH /api/crm/prospect-lead/reorder`` to the templated
+    ``/prospect-lead/{id}`` as an update of a lead called "reorder"; OpenAPI matches the
+    concrete path first, which offers only POST.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_concrete_path(scope["path"]):
+            method = "GET" if scope["method"] == "HEAD" else scope["method"]
+            if method not in allowed_methods(scope["path"]):
+                raise HTTPException(405)
+        await self.app(scope, receive, send)
 
 
 async def _redirect_to_docs(request: Request) -> RedirectResponse:
@@ -105,6 +125,7 @@ def create_app(
     app.add_middleware(
         _AttachRecords, position=MiddlewarePosition.BEFORE_EXCEPTION, records=records
     )
+    app.add_middleware(_ConcretePathsFirst, position=MiddlewarePosition.BEFORE_SWAGGER)
     install_error_handlers(app)
     app.add_url_rule("/", "docs_redirect", _redirect_to_docs)
     return app

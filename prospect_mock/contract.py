@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from starlette.routing import compile_path
 
-__all__ = ["SPEC_PATH", "allowed_methods", "attribute_names", "load_spec"]
+__all__ = ["SPEC_PATH", "allowed_methods", "attribute_names", "is_concrete_path", "load_spec"]
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 
@@ -31,16 +31,31 @@ _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tr
 
 
 @cache
-def _method_table() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+def _method_table() -> tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]:
     return tuple(
-        (compile_path(template)[0], frozenset(m.upper() for m in item if m in _HTTP_METHODS))
+        (
+            template,
+            compile_path(template)[0],
+            frozenset(m.upper() for m in item if m in _HTTP_METHODS),
+        )
         for template, item in load_spec()["paths"].items()
     )
 
 
 def allowed_methods(path: str) -> list[str]:
-    """The methods the contract offers on ``path`` (HEAD goes with GET), sorted."""
-    methods = set().union(*(allowed for regex, allowed in _method_table() if regex.match(path)))
+    """The methods the contract offers on ``path`` (HEAD goes with GET), sorted.
+
+    As OpenAPI says, a concrete path (``/prospect-lead/reorder``) is matched before a
+    templated one (``/prospect-lead/{id}``).
+    """
+    concrete = [methods for template, _, methods in _method_table() if template == path]
+    templated = [methods for _, regex, methods in _method_table() if regex.match(path)]
+    methods = set().union(*(concrete or templated))
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
+
+
+def is_concrete_path(path: str) -> bool:
+    """Whether ``path`` is one of the contract's paths that has no parameter."""
+    return any(template == path for template, _, _ in _method_table())

@@ -69,9 +69,20 @@ def describe(error: ValidationError, subject: str = "The request body") -> str:
         return f"{subject} must be at least {limit}."
     if rule == "maximum":
         return f"{subject} must be at most {limit}."
+    if rule == "uniqueItems":
+        return f"{subject} lists {_short(_first_repeated(value))} more than once."
     if rule == "format":
         return f"{subject} must be {_FORMATS.get(limit, limit)}."
     return f"{subject} does not satisfy the rule {rule!r} of the contract."
+
+
+def _first_repeated(values: list[object]) -> object:
+    seen: list[object] = []  # a list, not a set: the items may be unhashable
+    for value in values:
+        if value in seen:
+            return value
+        seen.append(value)
+    raise ValueError("no value is repeated")
 
 
 def _step(step: str | int) -> str:

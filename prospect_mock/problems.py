@@ -17,7 +17,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from .contract import allowed_methods
-from .records import InvalidOrder, NotFound
+from .records import NotFound, OrderConflict
 
 __all__ = ["PROBLEM_JSON", "install_error_handlers", "problem_document", "problem_response"]
 
@@ -47,8 +47,8 @@ def _not_found(_request: ConnexionRequest, error: NotFound) -> ConnexionResponse
     return problem_response(404, str(error))
 
 
-def _invalid_order(_request: ConnexionRequest, error: InvalidOrder) -> ConnexionResponse:
-    return problem_response(400, str(error))
+def _order_conflict(_request: ConnexionRequest, error: OrderConflict) -> ConnexionResponse:
+    return problem_response(409, str(error))
 
 
 def _problem(_request: ConnexionRequest, error: ProblemException) -> ConnexionResponse:
@@ -96,7 +96,7 @@ def _one_line(detail: object) -> str:
 
 def install_error_handlers(app: AsyncApp) -> None:
     app.add_error_handler(NotFound, _not_found)
-    app.add_error_handler(InvalidOrder, _invalid_order)
+    app.add_error_handler(OrderConflict, _order_conflict)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnsupportedMediaTypeProblem, _unsupported_media_type)
     app.add_error_handler(HTTPException, _http_error)

@@ -3,8 +3,8 @@
 A :class:`Collection` is a top-level resource (prospects): timestamps, newest first, and
 deleting a record deletes its line items. :class:`LineItems` are a parent's ordered children
 (leads, opportunities): ``idx`` is always 1..n within a parent. Missing records raise
-:class:`NotFound`; a reorder that does not list every line item once raises
-:class:`InvalidOrder`. Both are checked before anything is written.
+:class:`NotFound`; a reorder that does not list the parent's line items as they are now
+raises :class:`OrderConflict`. Both are checked before anything is written.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tinydb.table import Document
 from .database import Database
 from .resources import ResourceType
 
-__all__ = ["Collection", "InvalidOrder", "LineItems", "NotFound", "Page", "Record"]
+__all__ = ["Collection", "LineItems", "NotFound", "OrderConflict", "Page", "Record"]
 
 Record = dict[str, Any]
 
@@ -34,8 +34,9 @@ class NotFound(LookupError):
     """No record has the id; the message says which."""
 
 
-class InvalidOrder(ValueError):
-    """A reorder that is not a permutation of the parent's line items; the message says why."""
+class OrderConflict(ValueError):
+    """A reorder whose ids are not the parent's line items as they are now; the message says
+    which id is missing or foreign. (Duplicates are refused by the contract itself.)"""
 
 
 @dataclass(frozen=True)
@@ -189,16 +190,13 @@ class LineItems(_Records):
 
     def _check_permutation(self, parent_id: str, current: list[str], ids: Sequence[str]) -> None:
         noun, parent = self.kind.noun, f"{self._parent.kind.noun} {quoted(parent_id)}"
-        known, seen = set(current), set[str]()
-        for record_id in ids:
-            if record_id in seen:
-                raise InvalidOrder(f"The id {quoted(record_id)} appears more than once in ids.")
-            if record_id not in known:
-                raise InvalidOrder(f"The id {quoted(record_id)} is not a {noun} of {parent}.")
-            seen.add(record_id)
-        missing = [record_id for record_id in current if record_id not in seen]
+        known, listed = set(current), set(ids)
+        foreign = [record_id for record_id in ids if record_id not in known]
+        if foreign:
+            raise OrderConflict(f"The id {quoted(foreign[0])} is not a {noun} of {parent}.")
+        missing = [record_id for record_id in current if record_id not in listed]
         if missing:
-            raise InvalidOrder(
+            raise OrderConflict(
                 f"ids leaves out the {noun} {quoted(missing[0])}; list every {noun} of "
                 f"{parent} exactly once."
             )

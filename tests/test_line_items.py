@@ -129,25 +129,27 @@ def test_reorder_of_no_items_is_an_empty_list(client: TestClient, kind) -> None:
 
 
 @pytest.mark.parametrize(
-    ("order", "fragment"),
+    ("bad_order", "status", "fragment"),
     [
-        (lambda ids, foreign: [ids[0], ids[1]], "leaves out"),
-        (lambda ids, foreign: [ids[0], ids[1], ids[2], ids[0]], "appears more than once"),
-        (lambda ids, foreign: [ids[0], ids[1], foreign], "is not a"),
-        (lambda ids, foreign: [ids[0], ids[1], ids[2], "made_up"], "'made_up' is not a"),
+        # Each returns the ids to send and the id the refusal must name.
+        (lambda ids, foreign: ([ids[0], ids[1]], ids[2]), 409, "leaves out the"),
+        (lambda ids, foreign: ([ids[0], ids[1], ids[2], ids[0]], ids[0]), 400, "more than once"),
+        (lambda ids, foreign: ([ids[0], ids[1], foreign], foreign), 409, "is not a"),
+        (lambda ids, foreign: ([*ids, "made_up"], "made_up"), 409, "is not a"),
     ],
     ids=["missing", "duplicated", "foreign", "unknown"],
 )
-def test_bad_reorder_is_400_naming_the_id_and_changes_nothing(
-    client: TestClient, kind, order, fragment
+def test_bad_reorder_is_refused_naming_the_id_and_changes_nothing(
+    client: TestClient, kind, bad_order, status, fragment
 ) -> None:
     path, _, attributes = kind
     prospect_id = create_prospect(client)["id"]
     ids = [add(client, path, prospect_id, attributes)["id"] for _ in range(3)]
     foreign = add(client, path, "prospect_abc123", attributes)["id"]
     before = listed(client, path, prospect_id)
-    body = {"parent_id": prospect_id, "ids": order(ids, foreign)}
-    assert_problem(client.post(f"{path}/reorder", json=body), 400, fragment)
+    order, named = bad_order(ids, foreign)
+    response = client.post(f"{path}/reorder", json={"parent_id": prospect_id, "ids": order})
+    assert_problem(response, status, fragment, repr(named))
     assert listed(client, path, prospect_id) == before
 
 
