@@ -1,9 +1,12 @@
-"""The ``prospect-mock`` command: serve the mock, reset its database."""
+"""The ``prospect-mock`` command: serve the mock, reset its database, check any server
+against the contract."""
 
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -11,6 +14,7 @@ import uvicorn
 
 from . import seeding
 from .app import create_app
+from .contract import SPEC_PATH
 from .database import Database
 from .storage import CorruptDatabaseError
 
@@ -98,3 +102,45 @@ def reset(db_path: str, no_seed: bool) -> None:
         raise click.ClickException(str(error)) from None
     seeding.reset(database, seed=not no_seed)
     click.echo(f"{db_path}: reset{'' if no_seed else ' to the fixtures'}.")
+
+
+SCHEMATHESIS_CONFIG = Path(__file__).with_name("schemathesis.toml")
+"""The same Schemathesis settings as the project's own contract tests."""
+
+
+@main.command()
+@click.argument("base_url")
+@click.option(
+    "--api-key",
+    default="sk_test_prospect_mock_check",
+    show_default=True,
+    help="Bearer key to send to the server under test.",
+)
+@click.option("--max-examples", default=50, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report here."
+)
+@click.option("--seed", type=int, help="Repeat an earlier run's choices exactly.")
+def check(
+    base_url: str, api_key: str, max_examples: int, junit: str | None, seed: int | None
+) -> None:
+    """Prove that the server at BASE_URL keeps the Prospect API contract.
+
+    Runs every Schemathesis check, with valid and invalid data and stateful sequences from
+    the contract's links, using the contract shipped with prospect-mock. Prints each
+    violation with a curl line that reproduces it, and exits non-zero if there is any.
+    """
+    arguments = [
+        sys.executable, "-m", "schemathesis.cli",
+        "--config-file", str(SCHEMATHESIS_CONFIG),
+        "run", str(SPEC_PATH),
+        "--url", base_url,
+        "--header", f"Authorization: Bearer {api_key}",
+        "--phases", "examples,coverage,fuzzing,stateful",
+        "--max-examples", str(max_examples),
+    ]  # fmt: skip
+    if junit:
+        arguments += ["--report", "junit", "--report-junit-path", junit]
+    if seed is not None:
+        arguments += ["--seed", str(seed)]
+    sys.exit(subprocess.call(arguments))

@@ -8,12 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from prospect_mock.database import Database
 
@@ -32,7 +37,7 @@ def free_port() -> int:
 def wait_until_serving(process: subprocess.Popen, base: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert process.poll() is None, "the server exited"
         try:
             httpx.get(f"{base}/openapi.json", timeout=1)
             return
@@ -43,13 +48,15 @@ def wait_until_serving(process: subprocess.Popen, base: str) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path]]:
-    port, db = free_port(), tmp_path / "served.json"
-    process = subprocess.Popen(
-        [CLI, "serve", "--port", str(port), "--db", str(db)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    port, db, log = free_port(), tmp_path / "served.json", tmp_path / "serve.log"
+    # The console goes to a file: an unread pipe fills up and blocks the server.
+    with log.open("w") as console:
+        process = subprocess.Popen(
+            [CLI, "serve", "--port", str(port), "--db", str(db)],
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(process, base)
@@ -67,8 +74,8 @@ def test_serve_answers_with_seeded_data_and_stops_cleanly_on_sigterm(served) -> 
     created = httpx.post(f"{base}{PROSPECTS}", headers=AUTH, json={"company": "Live"}).json()
     assert httpx.get(f"{base}/", follow_redirects=True).status_code == 200
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
+    assert process.wait(timeout=30) == 0
+    output = (db.parent / "serve.log").read_text()
     assert f"{base}/ui/" in output and f"{base}/api/crm/prospect" in output
     assert created["id"] in db.read_text()
 
@@ -118,3 +125,41 @@ def test_a_wheel_install_works_from_any_directory(tmp_path: Path) -> None:
         assert len(db.table("prospects")) >= 30
     for shipped in ("openapi.yaml", "fixtures/prospects.json", "handlers/prospects.py"):
         assert (target / "prospect_mock" / shipped).is_file(), shipped
+
+
+def test_check_passes_against_the_mock_and_writes_junit(served, tmp_path: Path) -> None:
+    base, _, _ = served
+    junit = tmp_path / "contract.xml"
+    result = run("check", base, "--max-examples", "10", "--junit", str(junit))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "15 selected" in result.stdout or "Selected: 15/15" in result.stdout
+    assert 'failures="0"' in junit.read_text()
+
+
+def broken_backend() -> Starlette:
+    """A backend that lists prospects with ``total`` as a string: a contract violation."""
+
+    async def list_prospects(_request: object) -> JSONResponse:
+        return JSONResponse({"data": [], "has_more": False, "total": "none"})
+
+    return Starlette(routes=[Route("/api/crm/prospect", list_prospects)])
+
+
+def test_check_fails_against_a_backend_that_breaks_the_contract(tmp_path: Path) -> None:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(broken_backend(), port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        result = run("check", f"http://127.0.0.1:{port}", "--max-examples", "5")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert result.returncode != 0
+    assert "GET /api/crm/prospect" in result.stdout
+    assert "Response violates schema" in result.stdout
+    assert '"none" is not of type "integer"' in result.stdout
+    assert "/components/schemas/ProspectList/properties/total" in result.stdout
+    assert "curl -X GET" in result.stdout
