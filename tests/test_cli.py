@@ -123,7 +123,13 @@ def test_a_wheel_install_works_from_any_directory(tmp_path: Path) -> None:
     records = Database(elsewhere / "db.json")
     with records.transaction() as db:
         assert len(db.table("prospects")) >= 30
-    for shipped in ("openapi.yaml", "fixtures/prospects.json", "handlers/prospects.py"):
+    shipped_files = (
+        "openapi.yaml",
+        "schemathesis.toml",
+        "fixtures/prospects.json",
+        "handlers/prospects.py",
+    )
+    for shipped in shipped_files:
         assert (target / "prospect_mock" / shipped).is_file(), shipped
 
 
