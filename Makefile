@@ -23,7 +23,7 @@ test: install
 	$(BIN)/pytest
 
 test-deep: install
-	PROSPECT_MOCK_EXAMPLES=1000 $(BIN)/pytest
+	PROSPECT_MOCK_EXAMPLES=1000 PROSPECT_MOCK_CRASH_ROUNDS=60 PROSPECT_MOCK_OPERATIONS=1000 $(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .

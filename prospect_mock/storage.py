@@ -29,6 +29,7 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._data = read_database_file(self.path)
+        _remove_leftover_temporaries(self.path)
         self._in_batch = False
         self._dirty = False
 
@@ -91,10 +92,20 @@ def read_database_file(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def _remove_leftover_temporaries(path: Path) -> None:
+    # A process killed mid-write leaves its temporary file; the database itself is whole.
+    for leftover in path.parent.glob(f"{_temporary_prefix(path)}*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
 def write_atomically(path: Path, data: dict[str, Any]) -> None:
     """Replace ``path`` with ``data`` as JSON so that a crash leaves the old or the new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             json.dump(data, file, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,59 +22,26 @@ from starlette.routing import Route
 from prospect_mock.database import Database
 
 from .conftest import AUTH, PROSPECTS
+from .servers import CLI, Served, free_port, running
 
-CLI = str(Path(sys.executable).with_name("prospect-mock"))
 PROJECT = Path(__file__).parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_serving(process: subprocess.Popen, base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited"
-        try:
-            httpx.get(f"{base}/openapi.json", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not start within 30 s")
-
-
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path]]:
-    port, db, log = free_port(), tmp_path / "served.json", tmp_path / "serve.log"
-    # The console goes to a file: an unread pipe fills up and blocks the server.
-    with log.open("w") as console:
-        process = subprocess.Popen(
-            [CLI, "serve", "--port", str(port), "--db", str(db)],
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(process, base)
-        yield base, process, db
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def served(tmp_path: Path) -> Iterator[Served]:
+    with running(tmp_path / "served.json") as server:
+        yield server
 
 
-def test_serve_answers_with_seeded_data_and_stops_cleanly_on_sigterm(served) -> None:
-    base, process, db = served
+def test_serve_answers_with_seeded_data_and_stops_cleanly_on_sigterm(served: Served) -> None:
+    base, process, db = served.base, served.process, served.db
     page = httpx.get(f"{base}{PROSPECTS}", headers=AUTH).json()
     assert page["total"] >= 30 and len(page["data"]) == 20
     created = httpx.post(f"{base}{PROSPECTS}", headers=AUTH, json={"company": "Live"}).json()
     assert httpx.get(f"{base}/", follow_redirects=True).status_code == 200
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    output = (db.parent / "serve.log").read_text()
+    output = served.log.read_text()
     assert f"{base}/ui/" in output and f"{base}/api/crm/prospect" in output
     assert created["id"] in db.read_text()
 
@@ -133,8 +99,8 @@ def test_a_wheel_install_works_from_any_directory(tmp_path: Path) -> None:
         assert (target / "prospect_mock" / shipped).is_file(), shipped
 
 
-def test_check_passes_against_the_mock_and_writes_junit(served, tmp_path: Path) -> None:
-    base, _, _ = served
+def test_check_passes_against_the_mock_and_writes_junit(served: Served, tmp_path: Path) -> None:
+    base = served.base
     junit = tmp_path / "contract.xml"
     result = run("check", base, "--max-examples", "10", "--junit", str(junit))
     assert result.returncode == 0, result.stdout[-3000:]

@@ -107,3 +107,17 @@ def test_cors_origin_narrows_the_allowed_origins(db_path: Path) -> None:
     assert allowed.headers["access-control-allow-origin"] == "http://app.example"
     other = client.get(PROSPECTS, headers={"Origin": "http://evil.example", **_bearer("sk_test_1")})
     assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Origin": "http://localhost:5173"}, {"Access-Control-Request-Method": "GET"}]
+)
+def test_options_that_is_not_a_preflight_reveals_nothing(anonymous: TestClient, headers) -> None:
+    response = anonymous.options(f"{PROSPECTS}/prospect_abc123", headers=headers)
+    assert_problem(response, 405)
+    assert "Example Corp" not in response.text
+
+
+def test_head_needs_a_key_like_get(anonymous: TestClient) -> None:
+    assert anonymous.head(PROSPECTS).status_code == 401
+    assert anonymous.head(PROSPECTS, headers=_bearer("sk_test_1")).status_code == 200

@@ -1,0 +1,319 @@
+"""Nothing acknowledged is ever lost, and no input breaks the server: real processes, real
+HTTP, concurrent clients, SIGKILL at random moments, and Hypothesis throwing garbage."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from prospect_mock import create_app
+from prospect_mock.database import Database
+
+from .conftest import AUTH, LEADS, PROSPECTS, assert_problem
+from .servers import running, start
+
+CLIENTS = 16
+OPERATIONS_PER_CLIENT = int(os.environ.get("PROSPECT_MOCK_OPERATIONS", "200"))
+CRASH_ROUNDS = int(os.environ.get("PROSPECT_MOCK_CRASH_ROUNDS", "6"))
+EXAMPLES = int(os.environ.get("PROSPECT_MOCK_EXAMPLES", "25"))
+
+
+def every_prospect(http: httpx.Client) -> dict[str, dict]:
+    found, offset = {}, 0
+    while True:
+        page = http.get(PROSPECTS, params={"limit": 100, "offset": offset}).json()
+        found |= {p["id"]: p for p in page["data"]}
+        offset += 100
+        if not page["has_more"]:
+            return found
+
+
+def every_lead(http: httpx.Client, prospect_id: str) -> list[dict]:
+    leads, offset = [], 0
+    while True:
+        page = http.get(LEADS, params={"parent_id": prospect_id, "limit": 100, "offset": offset})
+        leads += page.json()["data"]
+        offset += 100
+        if not page.json()["has_more"]:
+            return leads
+
+
+class Client:
+    """One of many concurrent clients: it owns its prospects and its leads on a shared
+    prospect, and remembers what the server acknowledged."""
+
+    def __init__(self, base: str, seed: int, shared: str) -> None:
+        self.http = httpx.Client(base_url=base, headers=AUTH, timeout=30)
+        self.random = random.Random(seed)
+        self.shared = shared
+        self.prospects: dict[str, str] = {}  # id -> last acknowledged company_name
+        self.leads: list[str] = []
+
+    def run(self, operations: int) -> Client:
+        actions = [self.create, self.update, self.delete, self.add_lead, self.drop_lead]
+        for n in range(operations):
+            if n % 10 == 9:
+                self.reorder_shared()
+            else:
+                self.random.choice(actions)()
+        self.http.close()
+        return self
+
+    def create(self) -> None:
+        response = self.http.post(PROSPECTS, json={"company": "C", "company_name": "v0"})
+        assert response.status_code == 201, response.text
+        self.prospects[response.json()["id"]] = "v0"
+
+    def update(self) -> None:
+        if not self.prospects:
+            return self.create()
+        prospect_id = self.random.choice(sorted(self.prospects))
+        name = f"v{self.random.randrange(10**6)}"
+        response = self.http.patch(f"{PROSPECTS}/{prospect_id}", json={"company_name": name})
+        assert response.status_code == 200, response.text
+        self.prospects[prospect_id] = name
+
+    def delete(self) -> None:
+        if not self.prospects:
+            return self.create()
+        prospect_id = self.random.choice(sorted(self.prospects))
+        assert self.http.delete(f"{PROSPECTS}/{prospect_id}").status_code == 200
+        del self.prospects[prospect_id]
+
+    def add_lead(self) -> None:
+        if len(self.leads) >= 5:  # keeps the shared list on one page (16 x 5 < 100)
+            return self.drop_lead()
+        response = self.http.post(LEADS, json={"prospect_id": self.shared, "lead": "L"})
+        assert response.status_code == 201, response.text
+        self.leads.append(response.json()["id"])
+
+    def drop_lead(self) -> None:
+        if not self.leads:
+            return self.add_lead()
+        lead_id = self.leads.pop(self.random.randrange(len(self.leads)))
+        assert self.http.delete(f"{LEADS}/{lead_id}").status_code == 200
+
+    def reorder_shared(self) -> None:
+        page = self.http.get(LEADS, params={"parent_id": self.shared, "limit": 100}).json()
+        ids = [lead["id"] for lead in page["data"]]
+        self.random.shuffle(ids)
+        body = {"parent_id": self.shared, "ids": ids}
+        response = self.http.post(f"{LEADS}/reorder", json=body)
+        # Another client may add or drop a lead between the read and the reorder.
+        assert response.status_code in (200, 409), response.text
+        if response.status_code == 200:
+            assert [lead["idx"] for lead in response.json()["data"]] == list(range(1, len(ids) + 1))
+
+
+def test_concurrent_clients_end_with_exactly_the_acknowledged_state(tmp_path: Path) -> None:
+    with (
+        running(tmp_path / "db.json", "--no-seed") as server,
+        httpx.Client(base_url=server.base, headers=AUTH) as http,
+    ):
+        shared = http.post(PROSPECTS, json={"company": "Shared"}).json()["id"]
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            clients = list(
+                pool.map(
+                    lambda n: Client(server.base, n, shared).run(OPERATIONS_PER_CLIENT),
+                    range(CLIENTS),
+                )
+            )
+        expected = {shared: None} | {
+            pid: name for client in clients for pid, name in client.prospects.items()
+        }
+        stored = every_prospect(http)
+        assert stored.keys() == expected.keys(), "no lost create, no resurrected delete"
+        for prospect_id, name in expected.items():
+            if name is not None:
+                assert stored[prospect_id]["company_name"] == name, "no lost update"
+        leads = every_lead(http, shared)
+        assert sorted(lead["id"] for lead in leads) == sorted(
+            lead_id for client in clients for lead_id in client.leads
+        )
+        assert [lead["idx"] for lead in leads] == list(range(1, len(leads) + 1))
+    with Database(tmp_path / "db.json").transaction() as db:
+        assert {record.doc_id for record in db.table("prospects")} == expected.keys()
+
+
+class Write:
+    """One write the load sent; ``acknowledged`` once its 2xx response arrived."""
+
+    def __init__(self, prospect_id: str | None, name: str) -> None:
+        self.prospect_id, self.name, self.acknowledged = prospect_id, name, False
+
+
+def write_until_stopped(base: str, writes: list[Write], stop: threading.Event) -> None:
+    """Create and rename prospects until stopped or until the server dies. Each writer renames
+    only prospects it created, so that one prospect's writes are sent one after another and
+    their order is known."""
+    mine: list[Write] = []
+    with httpx.Client(base_url=base, headers=AUTH, timeout=5) as http:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            created = [w for w in mine if w.acknowledged]
+            if created and n % 3 == 0:
+                write = Write(created[-1].prospect_id, f"renamed-{threading.get_ident()}-{n}")
+                method, url = "PATCH", f"{PROSPECTS}/{write.prospect_id}"
+                body = {"company_name": write.name}
+            else:
+                write = Write(None, f"created-{threading.get_ident()}-{n}")
+                method, url, body = "POST", PROSPECTS, {"company": "K", "company_name": write.name}
+            mine.append(write)
+            writes.append(write)
+            try:
+                response = http.request(method, url, json=body)
+            except httpx.TransportError:
+                return
+            if response.status_code in (200, 201):
+                write.prospect_id = response.json()["id"]
+                write.acknowledged = True
+
+
+def assert_every_acknowledged_write_is_stored(db: Path, writes: list[Write]) -> None:
+    """A prospect's stored name is its last acknowledged one, or one sent after it whose
+    answer the kill cut off: the server may have stored it, it never said it had."""
+    with Database(db).transaction() as stored:  # the file loads
+        prospects = stored.table("prospects")
+        for prospect_id in {w.prospect_id for w in writes if w.acknowledged}:
+            mine = [w for w in writes if w.prospect_id == prospect_id]
+            last = max(i for i, w in enumerate(mine) if w.acknowledged)
+            record = prospects.get(doc_id=prospect_id)
+            assert record is not None, f"acknowledged {prospect_id} is missing"
+            allowed = {w.name for w in mine[last:]}
+            assert record["company_name"] in allowed, "an acknowledged write was lost"
+
+
+def test_sigkill_at_random_moments_never_loses_an_acknowledged_write(tmp_path: Path) -> None:
+    db, rounds = tmp_path / "db.json", random.Random(7)
+    for _ in range(CRASH_ROUNDS):
+        server = start(db)
+        writes: list[Write] = []
+        stop = threading.Event()
+        writers = [
+            threading.Thread(target=write_until_stopped, args=(server.base, writes, stop))
+            for _ in range(4)
+        ]
+        for writer in writers:
+            writer.start()
+        time.sleep(rounds.uniform(0.1, 0.6))
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+        stop.set()
+        for writer in writers:
+            writer.join()
+        assert any(w.acknowledged for w in writes), "the load wrote nothing before the kill"
+        assert_every_acknowledged_write_is_stored(db, writes)
+    assert not list(tmp_path.glob(".*.tmp")), "opening clears what a kill left mid-write"
+
+
+def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(tmp_path: Path) -> None:
+    server = start(tmp_path / "db.json")
+    writes: list[Write] = []
+    stop = threading.Event()
+    writers = [
+        threading.Thread(target=write_until_stopped, args=(server.base, writes, stop))
+        for _ in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    time.sleep(0.3)
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=30) == 0
+    stop.set()
+    for writer in writers:
+        writer.join()
+    assert any(w.acknowledged for w in writes)
+    assert_every_acknowledged_write_is_stored(tmp_path / "db.json", writes)
+
+
+ROUTES = [
+    ("GET", "/api/crm/prospect"),
+    ("POST", "/api/crm/prospect"),
+    ("GET", "/api/crm/prospect/{id}"),
+    ("PATCH", "/api/crm/prospect/{id}"),
+    ("DELETE", "/api/crm/prospect/{id}"),
+    ("GET", "/api/crm/prospect-lead"),
+    ("POST", "/api/crm/prospect-lead"),
+    ("POST", "/api/crm/prospect-lead/reorder"),
+    ("PATCH", "/api/crm/prospect-lead/{id}"),
+    ("DELETE", "/api/crm/prospect-opportunity/{id}"),
+    ("POST", "/api/crm/prospect-opportunity/reorder"),
+    ("GET", "/"),
+    ("GET", "/openapi.json"),
+]
+HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+
+
+@st.composite
+def garbage_requests(draw: st.DrawFn) -> dict[str, Any]:
+    method, template = draw(st.sampled_from(ROUTES))
+    method = draw(st.sampled_from([method, method, "PUT", "OPTIONS", "HEAD", "TRACE", "PURGE"]))
+    segment = draw(st.text(min_size=1, max_size=30).filter(lambda s: s not in (".", "..")))
+    query = draw(
+        st.dictionaries(
+            st.sampled_from(["limit", "offset", "parent_id", "x", "limit[]"]), st.text(max_size=12)
+        )
+    )
+    headers = draw(st.dictionaries(st.sampled_from(["X-Junk", "Accept", "Prefer"]), HEADER_TEXT))
+    headers["Authorization"] = draw(
+        st.sampled_from(["Bearer sk_test_fuzz", "Bearer sk_live_x", "Basic abc", "", "Bearer "])
+    )
+    headers["Content-Type"] = draw(
+        st.sampled_from(["application/json", "text/plain", "application/json; charset=latin-1", ""])
+    )
+    body = draw(
+        st.one_of(
+            st.binary(max_size=200),
+            st.recursive(
+                st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+                lambda inner: (
+                    st.lists(inner, max_size=4)
+                    | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+                ),
+                max_leaves=12,
+            ).map(lambda value: repr(value).encode()),
+        )
+    )
+    return {
+        "method": method,
+        "url": template.replace("{id}", quote(segment, safe=draw(st.sampled_from(["", "/."])))),
+        "params": query,
+        "headers": {name: value for name, value in headers.items() if value},
+        "content": body,
+    }
+
+
+def test_garbage_never_breaks_the_server_or_the_data(db_path: Path) -> None:
+    client = TestClient(create_app(db_path), raise_server_exceptions=False)
+
+    @settings(
+        max_examples=EXAMPLES * 20,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(request=garbage_requests())
+    def check(request: dict[str, Any]) -> None:
+        before = db_path.read_bytes()
+        response = client.request(**request)
+        assert response.status_code < 500, (request, response.text)
+        if response.status_code >= 400:
+            if request["method"] != "HEAD":
+                assert_problem(response, response.status_code)
+            assert db_path.read_bytes() == before, "a refused request changed the data"
+
+    check()
