@@ -61,6 +61,11 @@ def test_new_prospects_come_first_latest_first(client: TestClient) -> None:
     ]
 
 
+def test_an_offset_past_the_end_is_an_empty_page(client: TestClient) -> None:
+    page = client.get(PROSPECTS, params={"offset": 10**30}).json()
+    assert page["data"] == [] and page["has_more"] is False and page["total"] >= 30
+
+
 def test_default_limit_is_20_and_offset_0(client: TestClient) -> None:
     assert (
         client.get(PROSPECTS).json()
@@ -164,6 +169,7 @@ def test_delete_cascades_to_leads_and_opportunities(client: TestClient) -> None:
     [
         ({"limit": 0}, "'limit' must be at least 1"),
         ({"limit": 101}, "'limit' must be at most 100"),
+        ({"limit": 10**30}, "'limit' must be at most 100"),
         ({"limit": "abc"}, "'limit' must be an integer"),
         ({"offset": -1}, "'offset' must be at least 0"),
         ({"offset": "1.5"}, "'offset' must be an integer"),
