@@ -17,17 +17,21 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import seeding
+from .access_log import AccessLog
 from .auth import KeyPolicy, bearer_security_handler
 from .contract import SPEC_PATH, allowed_methods, attribute_names, is_concrete_path
 from .database import Database
 from .endpoints import RECORDS_SCOPE_KEY
 from .limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
+from .preferences import ForcedResponses, Latency
 from .problems import install_error_handlers
 from .records import Collection, LineItems
 from .resources import RESOURCE_TYPES
 from .validation import VALIDATOR_MAP
 
 __all__ = ["create_app", "open_database"]
+
+HANDLERS_PACKAGE = "prospect_mock.handlers"
 
 
 def open_database(path: str | os.PathLike[str], *, seed: bool = True) -> Database:
@@ -92,6 +96,8 @@ def create_app(
     api_keys: Sequence[str] = (),
     cors_origins: Sequence[str] = ("*",),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    latency_ms: tuple[int, int] = (0, 0),
+    log_requests: bool = False,
 ) -> AsyncApp:
     """The mock as an ASGI app, serving the database at ``db_path``.
 
@@ -108,17 +114,22 @@ def create_app(
     )
     app.add_api(
         SPEC_PATH.name,
-        resolver=RelativeResolver("prospect_mock.handlers"),
+        resolver=RelativeResolver(HANDLERS_PACKAGE),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_config={"persistAuthorization": True}),
     )
-    # Outermost first: CORS headers go on every response, errors and 413s included.
+    # Outermost first: the log sees every request; CORS headers go on every response,
+    # errors and 413s included; preflights are answered before any delay.
+    if log_requests:
+        app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(
         CORSMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         allow_origins=list(cors_origins),
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["*"],
+        expose_headers=["Preference-Applied"],
     )
+    app.add_middleware(Latency, position=MiddlewarePosition.BEFORE_EXCEPTION, latency_ms=latency_ms)
     app.add_middleware(
         BodySizeLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=max_body_bytes
     )
@@ -126,6 +137,12 @@ def create_app(
         _AttachRecords, position=MiddlewarePosition.BEFORE_EXCEPTION, records=records
     )
     app.add_middleware(_ConcretePathsFirst, position=MiddlewarePosition.BEFORE_SWAGGER)
+    # After authentication and validation, so that a forced answer cannot skip them.
+    app.add_middleware(
+        ForcedResponses,
+        position=MiddlewarePosition.BEFORE_CONTEXT,
+        handlers_package=HANDLERS_PACKAGE,
+    )
     install_error_handlers(app)
     app.add_url_rule("/", "docs_redirect", _redirect_to_docs)
     return app

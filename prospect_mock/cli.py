@@ -16,11 +16,32 @@ from . import seeding
 from .app import create_app
 from .contract import SPEC_PATH
 from .database import Database
+from .preferences import MAX_DELAY_MS
 from .storage import CorruptDatabaseError
 
 __all__ = ["main"]
 
 DEFAULT_DB = "prospect-mock.json"
+
+
+class LatencyRange(click.ParamType):
+    """``250`` or ``100-800`` (milliseconds) -> (low, high)."""
+
+    name = "N|LOW-HIGH"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        low, _, high = str(value).partition("-")
+        if not (low.isdigit() and (high or low).isdigit()):
+            self.fail(f"{value!r} is not N or LOW-HIGH in milliseconds", param, ctx)
+        bounds = (int(low), int(high or low))
+        if bounds[0] > bounds[1] or bounds[1] > MAX_DELAY_MS:
+            self.fail(f"{value!r} must be a range within 0-{MAX_DELAY_MS}", param, ctx)
+        return bounds
+
 
 _db_option = click.option(
     "--db",
@@ -58,6 +79,13 @@ def main() -> None:
     multiple=True,
     help="Allow browsers on this origin (repeatable). Default: every origin.",
 )
+@click.option(
+    "--latency-ms",
+    type=LatencyRange(),
+    default="0",
+    help="Delay every API response: N milliseconds, or a random delay in a range LOW-HIGH.",
+)
+@click.option("--quiet", is_flag=True, help="Do not print a line for each request.")
 def serve(
     host: str,
     port: int,
@@ -65,11 +93,18 @@ def serve(
     no_seed: bool,
     api_keys: tuple[str, ...],
     cors_origins: tuple[str, ...],
+    latency_ms: tuple[int, int],
+    quiet: bool,
 ) -> None:
     """Start the mock server."""
     try:
         app = create_app(
-            db_path, seed=not no_seed, api_keys=api_keys, cors_origins=cors_origins or ("*",)
+            db_path,
+            seed=not no_seed,
+            api_keys=api_keys,
+            cors_origins=cors_origins or ("*",),
+            latency_ms=latency_ms,
+            log_requests=not quiet,
         )
     except CorruptDatabaseError as error:
         raise click.ClickException(str(error)) from None
@@ -78,7 +113,7 @@ def serve(
     click.echo(f"  API:  {base}/api/crm/prospect   (Authorization: Bearer sk_test_...)")
     click.echo(f"  Docs: {base}/ui/")
     _exit_cleanly_after_shutdown()
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
 def _exit_cleanly_after_shutdown() -> None:

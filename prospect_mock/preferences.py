@@ -1,0 +1,139 @@
+"""The ``Prefer`` request header, as Prism reads it, plus delays.
+
+``Prefer: code=404`` answers with the operation's documented 404 and its example;
+``Prefer: example=NAME`` with a named example; ``Prefer: delay=500`` waits 500 ms first.
+Preferences combine (``Prefer: code=200, delay=300``). A forced answer comes after
+authentication and validation, and never touches the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from functools import cache
+from typing import Any
+
+from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import resolve_refs
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .contract import load_spec
+from .problems import PROBLEM_JSON, problem_document
+
+__all__ = ["MAX_DELAY_MS", "ForcedResponses", "Latency", "parse_prefer"]
+
+MAX_DELAY_MS = 30_000
+API_PREFIX = "/api/"
+
+
+def parse_prefer(headers: Headers) -> dict[str, str]:
+    """``Prefer: code=404, example=created; delay=10`` -> {"code": "404", ...}."""
+    preferences = {}
+    for header in headers.getlist("prefer"):
+        for token in header.replace(";", ",").split(","):
+            name, _, value = token.strip().partition("=")
+            if name:
+                preferences[name.strip().lower()] = value.strip().strip('"')
+    return preferences
+
+
+class Latency:
+    """Delay every API response by the ``--latency-ms`` setting, or by ``Prefer: delay``.
+
+    The wait is asynchronous: other requests go on meanwhile.
+    """
+
+    def __init__(self, app: ASGIApp, latency_ms: tuple[int, int] = (0, 0)) -> None:
+        self.app = app
+        self.latency_ms = latency_ms
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+            requested = parse_prefer(Headers(scope=scope)).get("delay")
+            if requested is not None and not _is_delay(requested):
+                detail = (
+                    f"Prefer: delay must be a whole number of milliseconds, 0 to {MAX_DELAY_MS}."
+                )
+                body = json.dumps(problem_document(400, detail))
+                await Response(body, 400, media_type=PROBLEM_JSON)(scope, receive, send)
+                return
+            delay = int(requested) if requested is not None else random.randint(*self.latency_ms)
+            if delay:
+                await asyncio.sleep(delay / 1000)
+        await self.app(scope, receive, send)
+
+
+def _is_delay(value: str) -> bool:
+    return value.isdigit() and int(value) <= MAX_DELAY_MS
+
+
+class ForcedResponses:
+    """Answer ``Prefer: code=`` / ``example=`` from the contract instead of the handler."""
+
+    def __init__(self, app: ASGIApp, handlers_package: str) -> None:
+        self.app = app
+        # Connexion names the operation by the handler it resolved the operationId to.
+        self.handler_prefix = f"{handlers_package}."
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        preferences = parse_prefer(Headers(scope=scope)) if scope["type"] == "http" else {}
+        if "operation_id" not in routing or not {"code", "example"} & preferences.keys():
+            await self.app(scope, receive, send)
+            return
+        operation_id = routing["operation_id"].removeprefix(self.handler_prefix)
+        status, media_type, body = _forced(operation_id, preferences)
+        applied = ", ".join(
+            f"{name}={preferences[name]}" for name in ("code", "example") if name in preferences
+        )
+        headers = {"Preference-Applied": applied}
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        await Response(json.dumps(body), status, headers, media_type)(scope, receive, send)
+
+
+@cache
+def _operations() -> dict[str, dict[str, Any]]:
+    spec = resolve_refs(load_spec())
+    return {
+        operation["operationId"]: operation
+        for item in spec["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+
+
+def _examples(response: dict[str, Any]) -> tuple[str, list[tuple[str | None, Any]]]:
+    """The media type of a documented response, and its examples by name (None: unnamed)."""
+    media_type, content = next(iter(response["content"].items()))
+    examples = [(name, example["value"]) for name, example in content.get("examples", {}).items()]
+    if "example" in content:
+        examples.insert(0, (None, content["example"]))
+    return media_type, examples
+
+
+def _forced(operation_id: str, preferences: dict[str, str]) -> tuple[int, str, Any]:
+    responses = _operations()[operation_id]["responses"]
+    code, name = preferences.get("code"), preferences.get("example")
+    if code is not None and code not in responses:
+        documented = ", ".join(sorted(responses))
+        raise BadRequestProblem(
+            f"Prefer: code={code[:10]} is not a response of this operation; "
+            f"it documents {documented}."
+        )
+    candidates = [code] if code is not None else sorted(responses)
+    for status in candidates:
+        media_type, examples = _examples(responses[status])
+        for example_name, value in examples:
+            if name is None or example_name == name:
+                return int(status), media_type, value
+    if name is None:
+        raise BadRequestProblem(f"The documented {code} response of this operation has no example.")
+    names = sorted({n for s in candidates for n, _ in _examples(responses[s])[1] if n})
+    raise BadRequestProblem(
+        f"Prefer: example={name[:40]} is not an example of this operation; "
+        f"its named examples are: {', '.join(names) or 'none'}."
+    )
