@@ -182,6 +182,13 @@ def write_until_stopped(base: str, writes: list[Write], stop: threading.Event) -
                 write.acknowledged = True
 
 
+def wait_for_first_acknowledgement(writes: list[Write]) -> None:
+    deadline = time.monotonic() + 30
+    while not any(w.acknowledged for w in writes):
+        assert time.monotonic() < deadline, "the load wrote nothing in 30 s"
+        time.sleep(0.01)
+
+
 def assert_every_acknowledged_write_is_stored(db: Path, writes: list[Write]) -> None:
     """A prospect's stored name is its last acknowledged one, or one sent after it whose
     answer the kill cut off: the server may have stored it, it never said it had."""
@@ -208,13 +215,13 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_write(tmp_path: P
         ]
         for writer in writers:
             writer.start()
-        time.sleep(rounds.uniform(0.1, 0.6))
+        wait_for_first_acknowledgement(writes)
+        time.sleep(rounds.uniform(0, 0.5))
         server.process.send_signal(signal.SIGKILL)
         server.process.wait()
         stop.set()
         for writer in writers:
             writer.join()
-        assert any(w.acknowledged for w in writes), "the load wrote nothing before the kill"
         assert_every_acknowledged_write_is_stored(db, writes)
     assert not list(tmp_path.glob(".*.tmp")), "opening clears what a kill left mid-write"
 
@@ -229,13 +236,13 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(tmp_path: Pa
     ]
     for writer in writers:
         writer.start()
-    time.sleep(0.3)
+    wait_for_first_acknowledgement(writes)
+    time.sleep(0.2)
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=30) == 0
     stop.set()
     for writer in writers:
         writer.join()
-    assert any(w.acknowledged for w in writes)
     assert_every_acknowledged_write_is_stored(tmp_path / "db.json", writes)
 
 
