@@ -19,14 +19,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import seeding
 from .access_log import AccessLog
 from .auth import KeyPolicy, bearer_security_handler
-from .contract import SPEC_PATH, allowed_methods, attribute_names, is_concrete_path
+from .contract import (
+    SPEC_PATH,
+    allowed_methods,
+    attribute_names,
+    is_concrete_path,
+    load_admin_spec,
+)
 from .database import Database
-from .endpoints import RECORDS_SCOPE_KEY
+from .journal import Journal, JournalRecorder
 from .limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from .preferences import ForcedResponses, Latency
 from .problems import install_error_handlers
 from .records import Collection, LineItems
 from .resources import RESOURCE_TYPES
+from .state import AttachState, MockState
 from .validation import VALIDATOR_MAP
 
 __all__ = ["create_app", "open_database"]
@@ -53,17 +60,6 @@ def build_records(database: Database) -> dict[str, Collection | LineItems]:
             assert isinstance(parent, Collection), f"{kind.name}'s parent must be top-level"
             records[kind.name] = LineItems(database, kind, attributes, parent)
     return records
-
-
-class _AttachRecords:
-    """Hands the app's records to the handlers through the request's ASGI scope."""
-
-    def __init__(self, app: ASGIApp, records: dict[str, Collection | LineItems]) -> None:
-        self.app = app
-        self.records = records
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app({**scope, RECORDS_SCOPE_KEY: self.records}, receive, send)
 
 
 class _ConcretePathsFirst:
@@ -104,7 +100,8 @@ def create_app(
     >>> app = create_app("prospects.json")          # doctest: +SKIP
     >>> uvicorn.run(app, port=8000)                 # doctest: +SKIP
     """
-    records = build_records(open_database(db_path, seed=seed))
+    database = open_database(db_path, seed=seed)
+    state = MockState(database, build_records(database), Journal())
     app = AsyncApp(
         __name__,
         specification_dir=SPEC_PATH.parent,
@@ -112,13 +109,13 @@ def create_app(
         strict_validation=True,
         validator_map=VALIDATOR_MAP,
     )
-    app.add_api(
-        SPEC_PATH.name,
-        resolver=RelativeResolver(HANDLERS_PACKAGE),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui_config={"persistAuthorization": True}),
-    )
+    docs = SwaggerUIOptions(swagger_ui_config={"persistAuthorization": True})
+    resolver = RelativeResolver(HANDLERS_PACKAGE)
+    app.add_api(SPEC_PATH.name, resolver=resolver, swagger_ui_options=docs)
+    app.add_api(load_admin_spec(), resolver=resolver, swagger_ui_options=docs)
     # Outermost first: the log sees every request; CORS headers go on every response,
-    # errors and 413s included; preflights are answered before any delay.
+    # errors and 413s included; preflights are answered before any delay; the journal
+    # records what the client saw, delays and 413s included.
     if log_requests:
         app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(
@@ -129,13 +126,14 @@ def create_app(
         allow_headers=["*"],
         expose_headers=["Preference-Applied"],
     )
+    app.add_middleware(
+        JournalRecorder, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=state.journal
+    )
     app.add_middleware(Latency, position=MiddlewarePosition.BEFORE_EXCEPTION, latency_ms=latency_ms)
     app.add_middleware(
         BodySizeLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=max_body_bytes
     )
-    app.add_middleware(
-        _AttachRecords, position=MiddlewarePosition.BEFORE_EXCEPTION, records=records
-    )
+    app.add_middleware(AttachState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     app.add_middleware(_ConcretePathsFirst, position=MiddlewarePosition.BEFORE_SWAGGER)
     # After authentication and validation, so that a forced answer cannot skip them.
     app.add_middleware(

@@ -8,11 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from connexion.spec import Specification
 from starlette.routing import compile_path
 
-__all__ = ["SPEC_PATH", "allowed_methods", "attribute_names", "is_concrete_path", "load_spec"]
+__all__ = [
+    "ADMIN_SPEC_PATH",
+    "SPEC_PATH",
+    "allowed_methods",
+    "attribute_names",
+    "is_concrete_path",
+    "load_admin_spec",
+    "load_spec",
+]
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+ADMIN_SPEC_PATH = Path(__file__).with_name("admin.yaml")
 
 
 @cache
@@ -20,6 +30,13 @@ def load_spec() -> dict[str, Any]:
     """The parsed contract, read once per process (``$ref`` left unresolved)."""
     with SPEC_PATH.open(encoding="utf-8") as file:
         return yaml.safe_load(file)
+
+
+@cache
+def load_admin_spec() -> dict[str, Any]:
+    """The admin API's contract with every ``$ref`` resolved, including those into
+    ``openapi.yaml``, so that it is served (and read by Swagger UI) as one document."""
+    return Specification.load(ADMIN_SPEC_PATH).spec
 
 
 def attribute_names(schema_name: str) -> tuple[str, ...]:

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion import context
-
 from .records import Collection, LineItems, Page
+from .state import current
 
-__all__ = ["RECORDS_SCOPE_KEY", "CollectionEndpoints", "LineItemEndpoints"]
-
-RECORDS_SCOPE_KEY = "prospect_mock.records"
-"""Where the app puts its records in each request's ASGI scope."""
+__all__ = ["CollectionEndpoints", "LineItemEndpoints"]
 
 Response = tuple[dict[str, Any], int, dict[str, str]]
 
@@ -27,7 +23,7 @@ _JSON = {"Content-Type": "application/json"}
 
 
 def _records(name: str) -> Any:
-    return context.scope[RECORDS_SCOPE_KEY][name]
+    return current().records[name]
 
 
 def _page(page: Page, offset: int) -> dict[str, Any]:

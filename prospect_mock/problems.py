@@ -47,7 +47,7 @@ def _not_found(_request: ConnexionRequest, error: NotFound) -> ConnexionResponse
     return problem_response(404, str(error))
 
 
-def _order_conflict(_request: ConnexionRequest, error: OrderConflict) -> ConnexionResponse:
+def _conflict(_request: ConnexionRequest, error: OrderConflict) -> ConnexionResponse:
     return problem_response(409, str(error))
 
 
@@ -96,7 +96,7 @@ def _one_line(detail: object) -> str:
 
 def install_error_handlers(app: AsyncApp) -> None:
     app.add_error_handler(NotFound, _not_found)
-    app.add_error_handler(OrderConflict, _order_conflict)
+    app.add_error_handler(OrderConflict, _conflict)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnsupportedMediaTypeProblem, _unsupported_media_type)
     app.add_error_handler(HTTPException, _http_error)

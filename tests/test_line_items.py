@@ -192,4 +192,5 @@ def test_lead_rules_from_the_source_system(client: TestClient) -> None:
     assert_problem(create(), 400, "'lead' is required")
     assert_problem(create(lead=""), 400, "'lead' must not be empty")
     assert_problem(create(lead="L", email="not-an-email"), 400, "'email' must be an email")
+    assert_problem(create(lead="L", email="tomás@example.com"), 400, "'email' must be an email")
     assert create(lead="L", status="draft", email="a@b.example").status_code == 201

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from connexion.json_schema import Draft4ResponseValidator, resolve_refs
-from jsonschema import FormatChecker
 from openapi_spec_validator import validate
 
 from prospect_mock import handlers
-from prospect_mock.contract import load_spec
+from prospect_mock.contract import load_admin_spec, load_spec
 from prospect_mock.resources import RESOURCE_TYPES
 from prospect_mock.seeding import load_fixtures
+from prospect_mock.validation import FORMAT_CHECKER
 
 SPEC = load_spec()
 RESOLVED = resolve_refs(SPEC)
@@ -32,7 +32,7 @@ def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 
 def check(instance: Any, schema: dict[str, Any]) -> None:
-    Draft4ResponseValidator(schema, format_checker=FormatChecker()).validate(instance)
+    Draft4ResponseValidator(schema, format_checker=FORMAT_CHECKER).validate(instance)
 
 
 def test_the_spec_is_valid_openapi_3_0() -> None:
@@ -114,5 +114,13 @@ def handler_functions() -> set[str]:
 
 
 def test_every_operation_has_a_handler_and_every_handler_an_operation() -> None:
+    admin = load_admin_spec()["paths"].values()
+    admin_ids = {op["operationId"] for item in admin for op in item.values() if "operationId" in op}
     operation_ids = {operation["operationId"] for _, _, operation in operations()}
-    assert operation_ids == handler_functions()
+    assert operation_ids | admin_ids == handler_functions()
+    assert not operation_ids & admin_ids
+
+
+def test_the_admin_spec_is_valid_and_self_contained() -> None:
+    validate(load_admin_spec())
+    assert "$ref" not in str(load_admin_spec())

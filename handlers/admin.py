@@ -1,0 +1,26 @@
+"""``/__admin``: test-setup controls, described in ``admin.yaml``."""
+
+from typing import Any
+
+from prospect_mock import datasets, seeding, state
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def reset(empty: bool = False) -> tuple[dict[str, int], int, dict[str, str]]:
+    database = state.current().database
+    seeding.reset(database, seed=not empty)
+    return datasets.counts(database), 200, _JSON
+
+
+def export() -> tuple[dict[str, Any], int, dict[str, str]]:
+    return datasets.export(state.current().database), 200, _JSON
+
+
+def list_requests(limit: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    entries, total = state.current().journal.newest(limit)
+    return {"data": entries, "total": total}, 200, _JSON
+
+
+def clear_requests() -> tuple[dict[str, int], int, dict[str, str]]:
+    return {"deleted": state.current().journal.clear()}, 200, _JSON
