@@ -91,6 +91,7 @@ def test_a_wheel_install_works_from_any_directory(tmp_path: Path) -> None:
         assert len(db.table("prospects")) >= 30
     shipped_files = (
         "openapi.yaml",
+        "admin.yaml",
         "schemathesis.toml",
         "fixtures/prospects.json",
         "handlers/prospects.py",
