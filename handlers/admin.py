@@ -17,6 +17,13 @@ def export() -> tuple[dict[str, Any], int, dict[str, str]]:
     return datasets.export(state.current().database), 200, _JSON
 
 
+def load(body: dict[str, Any]) -> tuple[dict[str, int], int, dict[str, str]]:
+    datasets.check_fits(body)
+    database = state.current().database
+    database.replace(body)
+    return datasets.counts(database), 200, _JSON
+
+
 def list_requests(limit: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     entries, total = state.current().journal.newest(limit)
     return {"data": entries, "total": total}, 200, _JSON

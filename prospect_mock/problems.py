@@ -17,6 +17,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from .contract import allowed_methods
+from .datasets import DataConflict
 from .records import NotFound, OrderConflict
 
 __all__ = ["PROBLEM_JSON", "install_error_handlers", "problem_document", "problem_response"]
@@ -47,7 +48,7 @@ def _not_found(_request: ConnexionRequest, error: NotFound) -> ConnexionResponse
     return problem_response(404, str(error))
 
 
-def _conflict(_request: ConnexionRequest, error: OrderConflict) -> ConnexionResponse:
+def _conflict(_request: ConnexionRequest, error: OrderConflict | DataConflict) -> ConnexionResponse:
     return problem_response(409, str(error))
 
 
@@ -97,6 +98,7 @@ def _one_line(detail: object) -> str:
 def install_error_handlers(app: AsyncApp) -> None:
     app.add_error_handler(NotFound, _not_found)
     app.add_error_handler(OrderConflict, _conflict)
+    app.add_error_handler(DataConflict, _conflict)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnsupportedMediaTypeProblem, _unsupported_media_type)
     app.add_error_handler(HTTPException, _http_error)

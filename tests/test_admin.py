@@ -11,8 +11,10 @@ from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 
 from prospect_mock import create_app
+from prospect_mock.contract import attribute_names, load_admin_spec
+from prospect_mock.resources import RESOURCE_TYPES
 
-from .conftest import LEADS, PROSPECTS, assert_problem, create_prospect
+from .conftest import AUTH, LEADS, PROSPECTS, assert_problem, create_prospect
 
 EXAMPLES = int(os.environ.get("PROSPECT_MOCK_EXAMPLES", "25"))
 SEEDED = {"prospects": 35, "prospect_leads": 59, "prospect_opportunities": 46}
@@ -37,6 +39,79 @@ def test_export_returns_every_record_as_the_api_does(client: TestClient) -> None
     )
     leads = client.get(LEADS, params={"parent_id": "prospect_abc123"}).json()["data"]
     assert all(lead in exported["prospect_leads"] for lead in leads)
+
+
+def test_export_then_load_round_trips(client: TestClient) -> None:
+    exported = client.get("/__admin/data").json()
+    client.post("/__admin/reset", params={"empty": "true"})
+    assert client.put("/__admin/data", json=exported).json() == SEEDED
+    assert client.get("/__admin/data").json() == exported
+
+
+def test_loaded_data_is_served_and_survives_a_restart(db_path: Path) -> None:
+    prospect = {
+        "id": "prospect_loaded",
+        "created_at": "2025-05-01T08:00:00Z",
+        "updated_at": "2025-05-01T08:00:00Z",
+        "company": "Loaded Ltd",
+    } | dict.fromkeys(attribute_names("Prospect")[3:-1])
+    lead = {"id": "prospect-lead_loaded", "idx": 1, "prospect_id": "prospect_loaded", "lead": "L"}
+    lead |= dict.fromkeys(["lead_name", "status", "email", "mobile_no", "lead_owner"])
+    data = {"prospects": [prospect], "prospect_leads": [lead], "prospect_opportunities": []}
+    with TestClient(create_app(db_path), headers=AUTH) as client:
+        assert client.put("/__admin/data", json=data).status_code == 200
+    with TestClient(create_app(db_path), headers=AUTH) as client:
+        assert client.get(PROSPECTS).json()["data"] == [prospect]
+        assert client.get(LEADS, params={"parent_id": "prospect_loaded"}).json()["data"] == [lead]
+
+
+def with_change(exported: dict, change: str) -> dict:
+    data = {name: [dict(record) for record in records] for name, records in exported.items()}
+    if change == "orphan":
+        data["prospect_leads"][0]["prospect_id"] = "prospect_nobody"
+    elif change == "duplicate":
+        data["prospects"][1]["id"] = data["prospects"][0]["id"]
+    elif change == "prefix":
+        data["prospect_opportunities"][0]["id"] = "opportunity_1"
+    elif change == "idx":
+        data["prospect_leads"][0]["idx"] = 99
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ("orphan", "belongs to 'prospect_nobody', which is not in prospects"),
+        ("duplicate", "as another record does"),
+        ("prefix", "does not start with 'prospect-opportunity_'"),
+        ("idx", "do not have idx 1.."),
+    ],
+)
+def test_a_data_set_that_does_not_fit_together_is_409_and_changes_nothing(
+    client: TestClient, change: str, fragment: str
+) -> None:
+    before = client.get("/__admin/data").json()
+    assert_problem(client.put("/__admin/data", json=with_change(before, change)), 409, fragment)
+    assert client.get("/__admin/data").json() == before
+
+
+def test_a_data_set_that_breaks_a_schema_is_400_and_changes_nothing(client: TestClient) -> None:
+    before = client.get("/__admin/data").json()
+    broken = {**before, "prospects": [{**before["prospects"][0], "annual_revenue": "lots"}]}
+    assert_problem(client.put("/__admin/data", json=broken), 400, "'prospects[0].annual_revenue'")
+    missing_id = {
+        **before,
+        "prospects": [{k: v for k, v in before["prospects"][0].items() if k != "id"}],
+    }
+    assert_problem(client.put("/__admin/data", json=missing_id), 400, "'id' is required")
+    assert_problem(client.put("/__admin/data", json={"prospects": []}), 400, "is required")
+    assert client.get("/__admin/data").json() == before
+
+
+@pytest.mark.parametrize("kind", RESOURCE_TYPES, ids=lambda kind: kind.name)
+def test_stored_records_have_exactly_the_public_attributes(kind) -> None:
+    stored = load_admin_spec()["components"]["schemas"][f"Stored{kind.schema}"]
+    assert list(stored["properties"]) == list(attribute_names(kind.schema))
 
 
 def test_the_journal_keeps_the_last_requests_newest_first(client: TestClient) -> None:
@@ -70,6 +145,7 @@ def test_admin_needs_a_key_and_keeps_out_of_the_public_contract(db_path: Path) -
     assert "/reset" not in anonymous.get("/openapi.json").text
     admin_spec = anonymous.get("/__admin/openapi.json").json()
     assert set(admin_spec["paths"]) == {"/reset", "/data", "/requests"}
+    assert set(admin_spec["paths"]["/data"]) == {"get", "put"}
     assert anonymous.get("/__admin/ui/").status_code == 200
 
 
