@@ -6,16 +6,19 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
 
 import click
 import uvicorn
+from rich.progress import track
 
 from . import seeding
 from .app import create_app
 from .contract import SPEC_PATH
 from .database import Database
+from .generator import generate
 from .preferences import MAX_DELAY_MS
 from .storage import CorruptDatabaseError
 
@@ -54,6 +57,19 @@ _db_option = click.option(
 _no_seed_option = click.option(
     "--no-seed", is_flag=True, help="Start a new database empty instead of from the fixtures."
 )
+_seed_count_option = click.option(
+    "--seed-count",
+    type=click.IntRange(0),
+    help="Seed with this many generated prospects (with leads and opportunities) instead of "
+    "the fixtures.",
+)
+_seed_option = click.option(
+    "--seed",
+    "random_seed",
+    default=0,
+    show_default=True,
+    help="With --seed-count: the same seed generates the same data.",
+)
 
 
 @click.group()
@@ -86,6 +102,8 @@ def main() -> None:
     help="Delay every API response: N milliseconds, or a random delay in a range LOW-HIGH.",
 )
 @click.option("--quiet", is_flag=True, help="Do not print a line for each request.")
+@_seed_count_option
+@_seed_option
 def serve(
     host: str,
     port: int,
@@ -95,9 +113,13 @@ def serve(
     cors_origins: tuple[str, ...],
     latency_ms: tuple[int, int],
     quiet: bool,
+    seed_count: int | None,
+    random_seed: int,
 ) -> None:
     """Start the mock server."""
     try:
+        if seed_count is not None and Database(db_path).is_new:
+            _fill_with_generated(Database(db_path), seed_count, random_seed)
         app = create_app(
             db_path,
             seed=not no_seed,
@@ -129,14 +151,30 @@ def _exit_cleanly_after_shutdown() -> None:
 @main.command()
 @_db_option
 @_no_seed_option
-def reset(db_path: str, no_seed: bool) -> None:
-    """Empty the database and fill it again from the fixtures."""
+@_seed_count_option
+@_seed_option
+def reset(db_path: str, no_seed: bool, seed_count: int | None, random_seed: int) -> None:
+    """Empty the database and fill it again from the fixtures (or generated data)."""
     try:
         database = Database(db_path)
     except CorruptDatabaseError as error:
         raise click.ClickException(str(error)) from None
+    if seed_count is not None:
+        _fill_with_generated(database, seed_count, random_seed)
+        click.echo(f"{db_path}: reset to {seed_count} generated prospects (seed {random_seed}).")
+        return
     seeding.reset(database, seed=not no_seed)
     click.echo(f"{db_path}: reset{'' if no_seed else ' to the fixtures'}.")
+
+
+def _fill_with_generated(database: Database, count: int, random_seed: int) -> None:
+    # A bar only when generating takes more than a moment (about a second per 10,000).
+    def progress(steps: Iterable[int]) -> Iterable[int]:
+        return track(
+            steps, description="Generating prospects", transient=True, disable=count < 2000
+        )
+
+    database.replace(generate(count, random_seed, seeding.load_fixtures(), progress))
 
 
 SCHEMATHESIS_CONFIG = Path(__file__).with_name("schemathesis.toml")

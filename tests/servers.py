@@ -62,3 +62,7 @@ def running(db: Path, *extra: str) -> Iterator[Served]:
         if served.process.poll() is None:
             served.process.kill()
             served.process.wait()
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=60)

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from prospect_mock.database import Database
 
 from .conftest import AUTH, PROSPECTS
-from .servers import CLI, Served, free_port, running
+from .servers import Served, free_port, run, running
 
 PROJECT = Path(__file__).parents[1]
 
@@ -44,10 +44,6 @@ def test_serve_answers_with_seeded_data_and_stops_cleanly_on_sigterm(served: Ser
     output = served.log.read_text()
     assert f"{base}/ui/" in output and f"{base}/api/crm/prospect" in output
     assert created["id"] in db.read_text()
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=60)
 
 
 def test_reset_goes_back_to_the_fixtures_or_to_empty(tmp_path: Path) -> None:
