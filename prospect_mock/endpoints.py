@@ -8,22 +8,19 @@ one place, :mod:`prospect_mock.problems`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .records import Collection, LineItems, Page
 from .state import current
 
-__all__ = ["CollectionEndpoints", "LineItemEndpoints"]
+__all__ = ["JSON", "CollectionEndpoints", "LineItemEndpoints"]
 
 Response = tuple[dict[str, Any], int, dict[str, str]]
+RecordsT = TypeVar("RecordsT", Collection, LineItems)
 
-# The operations also document problem+json responses, so Connexion needs to be told
-# which content type a successful body has.
-_JSON = {"Content-Type": "application/json"}
-
-
-def _records(name: str) -> Any:
-    return current().records[name]
+JSON = {"Content-Type": "application/json"}
+"""The operations also document problem+json responses, so Connexion needs to be told
+which content type a successful body has."""
 
 
 def _page(page: Page, offset: int) -> dict[str, Any]:
@@ -34,54 +31,42 @@ def _page(page: Page, offset: int) -> dict[str, Any]:
     }
 
 
-class CollectionEndpoints:
+class _Endpoints(Generic[RecordsT]):
+    """create, update and delete: the same for every resource."""
+
+    def __init__(self, resource: str) -> None:
+        self._resource = resource
+
+    def _records(self) -> RecordsT:
+        return current().records[self._resource]  # type: ignore[return-value]
+
+    def create(self, body: dict[str, Any]) -> Response:
+        return self._records().create(body), 201, JSON
+
+    def update(self, id: str, body: dict[str, Any]) -> Response:
+        return self._records().update(id, body), 200, JSON
+
+    def delete(self, id: str) -> Response:
+        self._records().delete(id)
+        return {"id": id, "deleted": True}, 200, JSON
+
+
+class CollectionEndpoints(_Endpoints[Collection]):
     """list, get, create, update and delete for a top-level resource."""
 
-    def __init__(self, resource: str) -> None:
-        self._resource = resource
-
-    def _collection(self) -> Collection:
-        return _records(self._resource)
-
     def list(self, limit: int, offset: int) -> Response:
-        return _page(self._collection().list(limit, offset), offset), 200, _JSON
+        return _page(self._records().list(limit, offset), offset), 200, JSON
 
     def get(self, id: str) -> Response:
-        return self._collection().get(id), 200, _JSON
-
-    def create(self, body: dict[str, Any]) -> Response:
-        return self._collection().create(body), 201, _JSON
-
-    def update(self, id: str, body: dict[str, Any]) -> Response:
-        return self._collection().update(id, body), 200, _JSON
-
-    def delete(self, id: str) -> Response:
-        self._collection().delete(id)
-        return {"id": id, "deleted": True}, 200, _JSON
+        return self._records().get(id), 200, JSON
 
 
-class LineItemEndpoints:
+class LineItemEndpoints(_Endpoints[LineItems]):
     """list, create, update, delete and reorder for a parent's line items."""
 
-    def __init__(self, resource: str) -> None:
-        self._resource = resource
-
-    def _line_items(self) -> LineItems:
-        return _records(self._resource)
-
     def list(self, parent_id: str, limit: int, offset: int) -> Response:
-        return _page(self._line_items().list(parent_id, limit, offset), offset), 200, _JSON
-
-    def create(self, body: dict[str, Any]) -> Response:
-        return self._line_items().create(body), 201, _JSON
-
-    def update(self, id: str, body: dict[str, Any]) -> Response:
-        return self._line_items().update(id, body), 200, _JSON
-
-    def delete(self, id: str) -> Response:
-        self._line_items().delete(id)
-        return {"id": id, "deleted": True}, 200, _JSON
+        return _page(self._records().list(parent_id, limit, offset), offset), 200, JSON
 
     def reorder(self, body: dict[str, Any]) -> Response:
-        items = self._line_items().reorder(body["parent_id"], body["ids"])
-        return {"data": items, "has_more": False, "total": len(items)}, 200, _JSON
+        items = self._records().reorder(body["parent_id"], body["ids"])
+        return _page(Page(items, len(items)), offset=0), 200, JSON

@@ -147,6 +147,9 @@ def test_admin_needs_a_key_and_keeps_out_of_the_public_contract(db_path: Path) -
     assert set(admin_spec["paths"]) == {"/reset", "/data", "/requests"}
     assert set(admin_spec["paths"]["/data"]) == {"get", "put"}
     assert anonymous.get("/__admin/ui/").status_code == 200
+    wrong_method = anonymous.delete("/__admin/reset")
+    assert_problem(wrong_method, 405, "use POST")
+    assert wrong_method.headers["allow"] == "POST"
 
 
 @pytest.fixture

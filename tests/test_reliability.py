@@ -182,11 +182,18 @@ def write_until_stopped(base: str, writes: list[Write], stop: threading.Event) -
                 write.acknowledged = True
 
 
-def wait_for_first_acknowledgement(writes: list[Write]) -> None:
+def start_writers(base: str, writes: list[Write], stop: threading.Event) -> list[threading.Thread]:
+    """Four writers on ``base``, started; returns once one write has been acknowledged."""
+    writers = [
+        threading.Thread(target=write_until_stopped, args=(base, writes, stop)) for _ in range(4)
+    ]
+    for writer in writers:
+        writer.start()
     deadline = time.monotonic() + 30
     while not any(w.acknowledged for w in writes):
         assert time.monotonic() < deadline, "the load wrote nothing in 30 s"
         time.sleep(0.01)
+    return writers
 
 
 def assert_every_acknowledged_write_is_stored(db: Path, writes: list[Write]) -> None:
@@ -209,13 +216,7 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_write(tmp_path: P
         server = start(db)
         writes: list[Write] = []
         stop = threading.Event()
-        writers = [
-            threading.Thread(target=write_until_stopped, args=(server.base, writes, stop))
-            for _ in range(4)
-        ]
-        for writer in writers:
-            writer.start()
-        wait_for_first_acknowledgement(writes)
+        writers = start_writers(server.base, writes, stop)
         time.sleep(rounds.uniform(0, 0.5))
         server.process.send_signal(signal.SIGKILL)
         server.process.wait()
@@ -230,13 +231,7 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(tmp_path: Pa
     server = start(tmp_path / "db.json")
     writes: list[Write] = []
     stop = threading.Event()
-    writers = [
-        threading.Thread(target=write_until_stopped, args=(server.base, writes, stop))
-        for _ in range(4)
-    ]
-    for writer in writers:
-        writer.start()
-    wait_for_first_acknowledgement(writes)
+    writers = start_writers(server.base, writes, stop)
     time.sleep(0.2)
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=30) == 0
