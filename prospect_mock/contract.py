@@ -6,6 +6,7 @@ import re
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 from connexion.spec import Specification
@@ -49,14 +50,14 @@ _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tr
 
 @cache
 def _method_table() -> tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]:
-    return tuple(
-        (
-            template,
-            compile_path(template)[0],
-            frozenset(m.upper() for m in item if m in _HTTP_METHODS),
-        )
-        for template, item in load_spec()["paths"].items()
-    )
+    """Every path of both contracts, under its base path, with the methods it offers."""
+    table = []
+    for spec in (load_spec(), load_admin_spec()):
+        base = urlparse(spec["servers"][0]["url"]).path.rstrip("/")
+        for template, item in spec["paths"].items():
+            methods = frozenset(m.upper() for m in item if m in _HTTP_METHODS)
+            table.append((base + template, compile_path(base + template)[0], methods))
+    return tuple(table)
 
 
 def allowed_methods(path: str) -> list[str]:

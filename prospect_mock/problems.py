@@ -76,9 +76,8 @@ def _http_error(request: ConnexionRequest, error: HTTPException) -> ConnexionRes
     if error.status_code == 404:
         detail = f"There is no resource at {path[:200]}."
     elif error.status_code == 405:
-        # Starlette names only the methods of the first route that matched the path; the
-        # contract knows them all (paths outside it, such as the admin API's, keep Starlette's).
-        headers["Allow"] = ", ".join(allowed_methods(path)) or headers.get("Allow", "")
+        # Starlette names only the methods of the first route that matched the path.
+        headers["Allow"] = ", ".join(allowed_methods(path))
         detail = f"{request.method} is not allowed on {path[:200]}; use {headers['Allow']}."
     else:
         detail = _one_line(error.detail) or HTTPStatus(error.status_code).description

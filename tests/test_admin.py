@@ -150,6 +150,7 @@ def test_admin_needs_a_key_and_keeps_out_of_the_public_contract(db_path: Path) -
     wrong_method = anonymous.delete("/__admin/reset")
     assert_problem(wrong_method, 405, "use POST")
     assert wrong_method.headers["allow"] == "POST"
+    assert anonymous.options("/__admin/data").headers["allow"] == "GET, HEAD, PUT"
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from connexion import AsyncApp
 from hypothesis import HealthCheck, settings
+from starlette.testclient import TestClient
 
 from prospect_mock import create_app
 
@@ -32,8 +34,13 @@ contract_settings = settings(
 
 
 @pytest.fixture
-def contract(tmp_path: Path) -> schemathesis.schemas.BaseSchema:
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(tmp_path / "db.json"))
+def app(tmp_path: Path) -> AsyncApp:
+    return create_app(tmp_path / "db.json")
+
+
+@pytest.fixture
+def contract(app: AsyncApp) -> schemathesis.schemas.BaseSchema:
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 schema = schemathesis.pytest.from_fixture("contract")
@@ -45,9 +52,13 @@ def test_every_operation_conforms_to_the_contract(case: schemathesis.Case) -> No
     case.call_and_validate()
 
 
-def test_stateful_sequences_conform_to_the_contract(contract) -> None:
-    machine = contract.as_state_machine()
-    machine.run(
+def test_stateful_sequences_conform_to_the_contract(contract, app: AsyncApp) -> None:
+    class FromTheFixtures(contract.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # Every scenario starts from the same data, so that Hypothesis can replay it.
+            TestClient(app, headers=AUTH).post("/__admin/reset")
+
+    FromTheFixtures.run(
         settings=settings(
             max_examples=EXAMPLES * 2,
             stateful_step_count=8,
