@@ -39,6 +39,9 @@ def _is_email(value: object) -> bool:
     return not isinstance(value, str) or _EMAIL.is_valid(value)
 
 
+_MAX_FLOAT_DIGITS = len(str(int(sys.float_info.max)))
+
+
 class _NotPlainJSON(ValueError):
     pass
 
@@ -55,10 +58,11 @@ def _finite_float(text: str) -> float:
 
 
 def _bounded_int(text: str) -> int:
-    number = int(text)
+    # Checked by length first: Python refuses to convert integers of thousands of digits.
+    number = int(text) if len(text.lstrip("-")) <= _MAX_FLOAT_DIGITS else math.inf
     if abs(number) > sys.float_info.max:
         raise _NotPlainJSON(f"the number {text[:40]}… is too large")
-    return number
+    return int(number)
 
 
 def parse_json(raw: bytes) -> Any:
