@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .records import timestamp
 
 __all__ = ["Journal", "JournalRecorder"]
 
@@ -50,7 +51,7 @@ class JournalRecorder:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        at, started = datetime.now(UTC), time.perf_counter()
+        at, started = timestamp(), time.perf_counter()
         request_body, response_body, status = bytearray(), bytearray(), 500
 
         async def receive_and_keep() -> Message:
@@ -73,7 +74,7 @@ class JournalRecorder:
         finally:
             self.journal.add(
                 {
-                    "at": f"{at:%Y-%m-%dT%H:%M:%S}.{at.microsecond // 1000:03d}Z",
+                    "at": at,
                     "method": scope["method"],
                     "path": scope["path"],
                     "query": scope.get("query_string", b"").decode("latin-1"),
