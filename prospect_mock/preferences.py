@@ -71,7 +71,8 @@ def _is_delay(value: str) -> bool:
 
 
 class ForcedResponses:
-    """Answer ``Prefer: code=`` / ``example=`` from the contract instead of the handler."""
+    """Answer ``Prefer: code=`` / ``example=`` from the Prospect API's contract instead of
+    the handler."""
 
     def __init__(self, app: ASGIApp, handlers_package: str) -> None:
         self.app = app
@@ -80,11 +81,12 @@ class ForcedResponses:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routing = scope.get("extensions", {}).get("connexion_routing", {})
+        operation_id = routing.get("operation_id", "").removeprefix(self.handler_prefix)
         preferences = parse_prefer(Headers(scope=scope)) if scope["type"] == "http" else {}
-        if "operation_id" not in routing or not {"code", "example"} & preferences.keys():
+        # Only the Prospect API's operations can be forced; the admin API is not a mock.
+        if operation_id not in _operations() or not {"code", "example"} & preferences.keys():
             await self.app(scope, receive, send)
             return
-        operation_id = routing["operation_id"].removeprefix(self.handler_prefix)
         status, media_type, body = _forced(operation_id, preferences)
         applied = ", ".join(
             f"{name}={preferences[name]}" for name in ("code", "example") if name in preferences

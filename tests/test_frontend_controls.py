@@ -69,6 +69,13 @@ def test_auth_and_validation_come_before_a_forced_response(client: TestClient) -
     assert_problem(client.get(PROSPECTS, headers=no_key), 401)
 
 
+def test_the_admin_api_ignores_forced_responses(client: TestClient) -> None:
+    client.delete(f"{PROSPECTS}/prospect_abc123")
+    response = client.post("/__admin/reset", headers={"Prefer": "code=400"})
+    assert response.status_code == 200 and "preference-applied" not in response.headers
+    assert client.get(f"{PROSPECTS}/prospect_abc123").status_code == 200
+
+
 def test_a_forced_401_says_how_to_authenticate(client: TestClient) -> None:
     response = client.get(PROSPECTS, headers={"Prefer": "code=401"})
     assert_problem(response, 401)
