@@ -118,8 +118,10 @@ def serve(
 ) -> None:
     """Start the mock server."""
     try:
-        if seed_count is not None and Database(db_path).is_new:
-            _fill_with_generated(Database(db_path), seed_count, random_seed)
+        if seed_count is not None:
+            database = Database(db_path)
+            if database.is_new:
+                _fill_with_generated(database, seed_count, random_seed)
         app = create_app(
             db_path,
             seed=not no_seed,
