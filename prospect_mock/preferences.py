@@ -81,7 +81,7 @@ class ForcedResponses:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routing = scope.get("extensions", {}).get("connexion_routing", {})
-        operation_id = routing.get("operation_id", "").removeprefix(self.handler_prefix)
+        operation_id = (routing.get("operation_id") or "").removeprefix(self.handler_prefix)
         preferences = parse_prefer(Headers(scope=scope)) if scope["type"] == "http" else {}
         # Only the Prospect API's operations can be forced; the admin API is not a mock.
         if operation_id not in _operations() or not {"code", "example"} & preferences.keys():
