@@ -4,7 +4,8 @@ middleware that every request crosses (CORS, body size, auth, validation)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
@@ -81,6 +82,17 @@ class _ConcretePathsFirst:
         await self.app(scope, receive, send)
 
 
+def _closing(database: Database) -> Callable[[object], AbstractAsyncContextManager[None]]:
+    """On a clean stop, fold the write-ahead log into the database file."""
+
+    @asynccontextmanager
+    async def lifespan(_app: object) -> AsyncIterator[None]:
+        yield
+        database.close()
+
+    return lifespan
+
+
 async def _redirect_to_docs(request: Request) -> RedirectResponse:
     return RedirectResponse(url="/ui/")
 
@@ -104,6 +116,7 @@ def create_app(
     state = MockState(database, build_records(database), Journal())
     app = AsyncApp(
         __name__,
+        lifespan=_closing(database),
         specification_dir=SPEC_PATH.parent,
         security_map={"bearer": bearer_security_handler(KeyPolicy(api_keys))},
         strict_validation=True,

@@ -1,84 +1,186 @@
-"""The mock's data: a TinyDB database in one JSON file, used by one operation at a time."""
+"""The mock's data: tables in memory, made durable by a snapshot file and a write-ahead log.
+
+Reads never touch the disk. A write changes memory, then appends one log entry with the
+final state of every record it touched and fsyncs it, all under one lock: when the request
+is answered, the write is on disk. When the log outgrows the snapshot, it is folded into a
+new one (see :mod:`prospect_mock.storage`), so each write costs the same whatever the size.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
-from tinydb.table import Document, Table
+from .storage import CorruptDatabaseError, WriteAheadLog, read_snapshot, write_snapshot
+from .tables import Record, SavedRecord, Table
 
-from .storage import AtomicJSONStorage, CorruptDatabaseError
+__all__ = ["FORMAT_VERSION", "Database", "Transaction"]
 
-__all__ = ["FORMAT_VERSION", "Database", "DocumentTable"]
+_logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, FORMAT_VERSION)
+"""Version 1 is the same snapshot without a log."""
 _META_TABLE = "meta"
+_MIN_LOG_BYTES = 16 * 2**20
+"""The log is folded into the snapshot once it is larger than both this and the snapshot:
+the cost of rewriting the snapshot is then spread over at least as many bytes of writes."""
 
 
-class DocumentTable(Table):
-    """A TinyDB table whose documents are keyed by their string ``id``."""
+class Transaction:
+    """Reads and writes of one request. Writes change the tables at once, so the request
+    reads what it wrote; :class:`Database` logs them at the end, or undoes them."""
 
-    document_id_class = str
+    def __init__(self, tables: dict[str, Table]) -> None:
+        self._tables = tables
+        self._saved: dict[tuple[str, str], SavedRecord] = {}
 
+    def table(self, name: str) -> Table:
+        return self._tables.setdefault(name, Table())
 
-class _TinyDB(TinyDB):
-    table_class = DocumentTable
+    def put(self, name: str, record: Record) -> None:
+        self._save(name, record["id"])
+        self.table(name).put(record)
+
+    def remove(self, name: str, record_id: str) -> None:
+        self._save(name, record_id)
+        self.table(name).remove(record_id)
+
+    def changes(self) -> dict[str, Any]:
+        """The log entry: the final state of every touched record."""
+        put: dict[str, list[Record]] = {}
+        removed: dict[str, list[str]] = {}
+        for name, record_id in self._saved:
+            record = self._tables[name].get(record_id)
+            if record is None:
+                removed.setdefault(name, []).append(record_id)
+            else:
+                put.setdefault(name, []).append(record)
+        return {"put": put, "remove": removed}
+
+    def undo(self) -> None:
+        for (name, record_id), saved in reversed(self._saved.items()):
+            self._tables[name].restore(record_id, saved)
+
+    def _save(self, name: str, record_id: str) -> None:
+        key = (name, record_id)
+        if key not in self._saved:
+            self._saved[key] = self.table(name).save(record_id)
 
 
 class Database:
-    """TinyDB over an :class:`AtomicJSONStorage`, serialized by one lock.
-
-    TinyDB is not thread-safe, and one request may touch several tables, so every use goes
-    through :meth:`transaction`: it holds the lock and makes all the request's writes one
-    atomic write to the file, done before the block returns.
-    """
+    """The tables of one database file, used by one transaction at a time."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._tinydb = _TinyDB(path, storage=AtomicJSONStorage)
-        self._storage: AtomicJSONStorage = self._tinydb.storage  # type: ignore[assignment]
+        self.path = Path(path)
         self._lock = threading.RLock()
-        self._check_format()
-
-    @property
-    def path(self) -> str:
-        return str(self._storage.path)
-
-    @property
-    def is_new(self) -> bool:
+        snapshot = read_snapshot(self.path)
+        self.is_new = snapshot is None
         """True until the first write: the file was missing or empty."""
-        return self._storage.read() is None
+        self._generation = _check_format(self.path, snapshot or {})
+        self._tables = _tables_of(snapshot or {})
+        self._log = WriteAheadLog(self.path.with_name(self.path.name + ".wal"))
+        self._snapshot_size = self.path.stat().st_size if snapshot else 0
+        if snapshot is not None:
+            for entry in self._log.read(self._generation):
+                _apply(self._tables, entry)
+
+    def table(self, name: str) -> Table:
+        return self._tables.setdefault(name, Table())
 
     @contextmanager
-    def transaction(self) -> Iterator[TinyDB]:
-        with self._lock, self._storage.batch():
-            if self.is_new:
-                self._tinydb.table(_META_TABLE).insert(_format_document())
-            yield self._tinydb
+    def transaction(self) -> Iterator[Transaction]:
+        """One request's reads and writes: its writes are all on disk when the block ends,
+        or none of them are, in memory as on disk."""
+        with self._lock:
+            transaction = Transaction(self._tables)
+            try:
+                yield transaction
+                changes = transaction.changes()
+                if changes["put"] or changes["remove"]:
+                    self._commit(changes)
+            except BaseException:
+                transaction.undo()
+                raise
+            self._fold_log_if_due()
 
-    def replace(self, tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+    def replace(self, tables: Mapping[str, Iterable[Record]]) -> None:
         """Make the database hold exactly ``tables`` (records keyed by ``id``), in one write."""
-        with self._lock, self._storage.batch():
-            self._tinydb.drop_tables()
-            self._tinydb.table(_META_TABLE).insert(_format_document())
-            for name, records in tables.items():
-                documents = [Document(record, doc_id=record["id"]) for record in records]
-                self._tinydb.table(name).insert_multiple(documents)
+        with self._lock:
+            previous = self._tables
+            self._tables = {name: Table(records) for name, records in tables.items()}
+            for name, table in previous.items():
+                self.table(name).keep_indexes_of(table)
+            try:
+                self._write_snapshot()
+            except BaseException:
+                self._tables = previous
+                raise
 
-    def _check_format(self) -> None:
+    def close(self) -> None:
+        """Fold the log into the snapshot, so that the file alone holds everything."""
+        with self._lock:
+            if self._log.size:
+                self._write_snapshot()
+            self._log.close()
+
+    def _commit(self, changes: dict[str, Any]) -> None:
         if self.is_new:
+            self._write_snapshot()
+        else:
+            self._log.append(changes)
+
+    def _fold_log_if_due(self) -> None:
+        if self._log.size <= max(_MIN_LOG_BYTES, self._snapshot_size):
             return
-        meta = self._tinydb.table(_META_TABLE).get(doc_id="format")
-        version = meta.get("version") if meta else None
-        if version != FORMAT_VERSION:
-            raise CorruptDatabaseError(
-                f"{self.path} is not a prospect-mock database of format {FORMAT_VERSION} "
-                f"(it says {version!r}); it was left untouched."
-            )
+        try:
+            self._write_snapshot()
+        except OSError as error:
+            # The write is already safe in the log; the next one tries to fold it again.
+            _logger.warning("Could not fold %s into %s: %s", self._log.path, self.path, error)
+
+    def _write_snapshot(self) -> None:
+        generation = secrets.token_hex(8)
+        data: dict[str, Any] = {name: {r["id"]: r for r in t} for name, t in self._tables.items()}
+        data[_META_TABLE] = {"format": {"version": FORMAT_VERSION, "generation": generation}}
+        self._snapshot_size = write_snapshot(self.path, data)
+        self._generation, self.is_new = generation, False
+        self._log.start(generation)
 
 
-def _format_document() -> Document:
-    return Document({"version": FORMAT_VERSION}, doc_id="format")
+def _check_format(path: Path, snapshot: dict[str, Any]) -> str:
+    """The snapshot's generation, after checking that it is a database this version reads."""
+    if not snapshot:
+        return ""
+    meta = snapshot.get(_META_TABLE, {}).get("format")
+    version = meta.get("version") if isinstance(meta, dict) else None
+    if version not in _READABLE_VERSIONS:
+        raise CorruptDatabaseError(
+            f"{path} is not a prospect-mock database of format {FORMAT_VERSION} "
+            f"(it says {version!r}); it was left untouched."
+        )
+    return str(meta.get("generation", ""))
+
+
+def _tables_of(snapshot: dict[str, Any]) -> dict[str, Table]:
+    return {
+        name: Table(records.values())
+        for name, records in snapshot.items()
+        if name != _META_TABLE and isinstance(records, dict)
+    }
+
+
+def _apply(tables: dict[str, Table], entry: dict[str, Any]) -> None:
+    for name, records in entry["put"].items():
+        for record in records:
+            tables.setdefault(name, Table()).put(record)
+    for name, record_ids in entry["remove"].items():
+        for record_id in record_ids:
+            if record_id in tables.get(name, ()):
+                tables[name].remove(record_id)

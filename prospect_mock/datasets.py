@@ -16,7 +16,7 @@ DataSet = dict[str, list[dict[str, Any]]]
 
 def export(database: Database) -> DataSet:
     with database.transaction() as db:
-        return {kind.name: [dict(r) for r in db.table(kind.name)] for kind in RESOURCE_TYPES}
+        return {kind.name: list(db.table(kind.name)) for kind in RESOURCE_TYPES}
 
 
 def counts(database: Database) -> dict[str, int]:

@@ -16,15 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tinydb import TinyDB, where
-from tinydb.table import Document
-
-from .database import Database
+from .database import Database, Transaction
 from .resources import ResourceType
+from .tables import Record
 
 __all__ = ["Collection", "LineItems", "NotFound", "OrderConflict", "Page", "Record"]
-
-Record = dict[str, Any]
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _ID_LENGTH = 16
@@ -68,31 +64,29 @@ class _Records:
         with self._database.transaction() as db:
             return self._require(db, record_id)
 
-    def _require(self, db: TinyDB, record_id: str) -> Record:
-        document = db.table(self.kind.name).get(doc_id=record_id)
-        if document is None:
+    def _require(self, db: Transaction, record_id: str) -> Record:
+        record = db.table(self.kind.name).get(record_id)
+        if record is None:
             raise NotFound(f"No {self.kind.noun} has the id {quoted(record_id)}.")
-        return dict(document)
+        return dict(record)
 
-    def _insert(self, db: TinyDB, values: Mapping[str, Any]) -> Record:
-        table = db.table(self.kind.name)
-        record_id = self._new_id(db)
-        record = {name: values.get(name) for name in self._attributes} | {"id": record_id}
-        table.insert(Document(record, doc_id=record_id))
-        return record
+    def _insert(self, db: Transaction, values: Mapping[str, Any]) -> Record:
+        record = {name: values.get(name) for name in self._attributes} | {"id": self._new_id(db)}
+        db.put(self.kind.name, record)
+        return dict(record)
 
-    def _new_id(self, db: TinyDB) -> str:
+    def _new_id(self, db: Transaction) -> str:
         table = db.table(self.kind.name)
         while True:
             suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
             record_id = f"{self.kind.id_prefix}_{suffix}"
-            if not table.contains(doc_id=record_id):
+            if record_id not in table:
                 return record_id
 
-    def _update(self, db: TinyDB, record_id: str, changes: Mapping[str, Any]) -> Record:
+    def _update(self, db: Transaction, record_id: str, changes: Mapping[str, Any]) -> Record:
         record = self._require(db, record_id) | dict(changes)
-        db.table(self.kind.name).update(dict(changes), doc_ids=[record_id])
-        return record
+        db.put(self.kind.name, record)
+        return dict(record)
 
 
 class Collection(_Records):
@@ -101,14 +95,13 @@ class Collection(_Records):
     def __init__(self, database: Database, kind: ResourceType, attributes: Sequence[str]) -> None:
         super().__init__(database, kind, attributes)
         self.children: list[LineItems] = []
+        database.table(kind.name).keep_order(_created_at)
 
     def list(self, limit: int, offset: int) -> Page:
         with self._database.transaction() as db:
-            records = db.table(self.kind.name).all()
-        # Reversed first, so that records created at the same instant come newest first
-        # too (the sort is stable).
-        newest_first = sorted(reversed(records), key=_created_at, reverse=True)
-        return Page([dict(r) for r in newest_first[offset : offset + limit]], len(records))
+            table = db.table(self.kind.name)
+            # Newest first; records created at the same instant, last added first.
+            return Page([dict(r) for r in table.last(offset, limit)], len(table))
 
     def create(self, values: Mapping[str, Any]) -> Record:
         now = timestamp()
@@ -124,7 +117,7 @@ class Collection(_Records):
     def delete(self, record_id: str) -> None:
         with self._database.transaction() as db:
             self._require(db, record_id)
-            db.table(self.kind.name).remove(doc_ids=[record_id])
+            db.remove(self.kind.name, record_id)
             for children in self.children:
                 children.remove_all_of(db, record_id)
 
@@ -144,6 +137,7 @@ class LineItems(_Records):
         self._parent = parent
         self._parent_key = kind.parent_key
         parent.children.append(self)
+        database.table(kind.name).keep_groups(kind.parent_key, "idx")
 
     def list(self, parent_id: str, limit: int, offset: int) -> Page:
         with self._database.transaction() as db:
@@ -162,31 +156,30 @@ class LineItems(_Records):
     def delete(self, record_id: str) -> None:
         with self._database.transaction() as db:
             record = self._require(db, record_id)
-            db.table(self.kind.name).remove(doc_ids=[record_id])
-            remaining = self._siblings(db, record[self._parent_key])
-            self._renumber(db, [item["id"] for item in remaining])
+            db.remove(self.kind.name, record_id)
+            self._renumber(db, self._siblings(db, record[self._parent_key]))
 
     def reorder(self, parent_id: str, ids: Sequence[str]) -> list[Record]:
         with self._database.transaction() as db:
             siblings = self._siblings(db, parent_id)
             self._check_permutation(parent_id, [item["id"] for item in siblings], ids)
-            self._renumber(db, ids)
+            by_id = {item["id"]: item for item in siblings}
+            self._renumber(db, [by_id[record_id] for record_id in ids])
             return self._siblings(db, parent_id)
 
-    def remove_all_of(self, db: TinyDB, parent_id: str) -> None:
+    def remove_all_of(self, db: Transaction, parent_id: str) -> None:
         """Remove a parent's line items, inside the transaction that removes the parent."""
-        db.table(self.kind.name).remove(where(self._parent_key) == parent_id)
+        for item in db.table(self.kind.name).group(parent_id):
+            db.remove(self.kind.name, item["id"])
 
-    def _siblings(self, db: TinyDB, parent_id: str) -> list[Record]:
+    def _siblings(self, db: Transaction, parent_id: str) -> list[Record]:
         self._parent._require(db, parent_id)
-        items = db.table(self.kind.name).search(where(self._parent_key) == parent_id)
-        return sorted((dict(item) for item in items), key=lambda item: item["idx"])
+        return [dict(item) for item in db.table(self.kind.name).group(parent_id)]
 
-    def _renumber(self, db: TinyDB, ids_in_order: Sequence[str]) -> None:
-        positions = {record_id: idx for idx, record_id in enumerate(ids_in_order, start=1)}
-        db.table(self.kind.name).update(
-            lambda item: item.update(idx=positions[item["id"]]), doc_ids=list(positions)
-        )
+    def _renumber(self, db: Transaction, items_in_order: Sequence[Record]) -> None:
+        for idx, item in enumerate(items_in_order, start=1):
+            if item["idx"] != idx:
+                db.put(self.kind.name, {**item, "idx": idx})
 
     def _check_permutation(self, parent_id: str, current: list[str], ids: Sequence[str]) -> None:
         noun, parent = self.kind.noun, f"{self._parent.kind.noun} {quoted(parent_id)}"

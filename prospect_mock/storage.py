@@ -1,9 +1,17 @@
-"""A TinyDB storage that keeps the database in memory and replaces its file atomically.
+"""The database's two files: a snapshot, replaced atomically, and a write-ahead log.
 
-TinyDB's own JSONStorage parses the whole file on every read and rewrites it in place on
-every write, so a crash mid-write leaves a torn file. Here reads are served from memory
-and each write goes to a temporary file that is fsynced and then renamed over the old one:
-after a crash the file is either the old database or the new one, never a mix.
+The snapshot (``prospect-mock.json``) is a TinyDB JSON file: every table as ``{id: record}``.
+Rewriting it on every write would make a write cost as much as the whole database, so each
+write is instead one checksummed line appended to the log (``prospect-mock.json.wal``) and
+fsynced before it is acknowledged. From time to time the log is folded into a new snapshot:
+written to a temporary file, fsynced, renamed over the old one. After a crash the snapshot
+is the old one or the new one, never a mix, and the log ends at most in one torn line: the
+write whose answer never left the server.
+
+A log belongs to one snapshot: its first line names the snapshot's generation. A log that
+names another generation was already folded into the snapshot (the crash came between the
+rename and the log's reset), or belongs to a file that was deleted; either way it is
+ignored.
 """
 
 from __future__ import annotations
@@ -11,69 +19,26 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import weakref
+import zlib
 from pathlib import Path
 from typing import Any
 
-from tinydb.storages import Storage
+__all__ = [
+    "CorruptDatabaseError",
+    "WriteAheadLog",
+    "read_snapshot",
+    "write_snapshot",
+]
 
-__all__ = ["AtomicJSONStorage", "CorruptDatabaseError"]
+_LOG_MAGIC = "prospect-mock-wal"
 
 
 class CorruptDatabaseError(Exception):
     """The database file exists but cannot be used; it is left untouched."""
 
 
-class AtomicJSONStorage(Storage):
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._data = read_database_file(self.path)
-        _remove_leftover_temporaries(self.path)
-        self._in_batch = False
-        self._dirty = False
-
-    def read(self) -> dict[str, Any] | None:
-        # TinyDB hands this dict to its tables and writes it back whole; sharing it (rather
-        # than copying it on every read) is what makes reads cost nothing.
-        return self._data
-
-    def write(self, data: dict[str, Any]) -> None:
-        self._data = data
-        if self._in_batch:
-            self._dirty = True
-        else:
-            self._write_or_reload()
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Turn every write inside the block into one atomic write, or none if it fails.
-
-        TinyDB writes once per table operation; one request may make several (a cascade
-        delete, a reorder) and must reach the disk whole or not at all.
-        """
-        self._in_batch, self._dirty = True, False
-        try:
-            yield
-        except BaseException:
-            self._data = read_database_file(self.path)
-            raise
-        finally:
-            self._in_batch = False
-        if self._dirty:
-            self._write_or_reload()
-
-    def _write_or_reload(self) -> None:
-        # TinyDB has already changed the dict in memory; if the disk refuses the change,
-        # memory goes back to what the disk holds so that nothing unacknowledged is served.
-        try:
-            write_atomically(self.path, self._data)
-        except BaseException:
-            self._data = read_database_file(self.path)
-            raise
-
-
-def read_database_file(path: Path) -> dict[str, Any] | None:
+def read_snapshot(path: Path) -> dict[str, Any] | None:
     """Return the file's tables, or None for a missing or empty file (a new database)."""
     try:
         text = path.read_bytes()
@@ -92,25 +57,19 @@ def read_database_file(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _temporary_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
-def _remove_leftover_temporaries(path: Path) -> None:
-    # A process killed mid-write leaves its temporary file; the database itself is whole.
-    for leftover in path.parent.glob(f"{_temporary_prefix(path)}*.tmp"):
-        leftover.unlink(missing_ok=True)
-
-
-def write_atomically(path: Path, data: dict[str, Any]) -> None:
-    """Replace ``path`` with ``data`` as JSON so that a crash leaves the old or the new file."""
+def write_snapshot(path: Path, data: dict[str, Any]) -> int:
+    """Replace ``path`` with ``data`` as JSON so that a crash leaves the old or the new file;
+    return its size in bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftover_temporaries(path)
+    # One C-encoded string is several times faster than json.dump's stream of small writes.
+    encoded = _encode(data).encode()
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
         # mkstemp makes the file private; the database keeps the mode it had (or 0644).
         os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(data, file, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        with os.fdopen(fd, "wb") as file:
+            file.write(encoded)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -118,10 +77,129 @@ def write_atomically(path: Path, data: dict[str, Any]) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
+    return len(encoded)
+
+
+def remove_leftover_temporaries(path: Path) -> None:
+    # A process killed mid-write leaves its temporary file; the database itself is whole.
+    for leftover in path.parent.glob(f"{_temporary_prefix(path)}*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+class WriteAheadLog:
+    """Appends entries as checksummed lines, each fsynced before :meth:`append` returns.
+
+    Reading never changes the file, so a second :class:`Database` may open a live one to
+    look at it; the log is opened for writing at the first append.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._generation = ""
+        self._end = 0
+        """Where the last whole entry ends; 0 while the log has no header for this snapshot."""
+
+    @property
+    def size(self) -> int:
+        return self._end
+
+    def read(self, generation: str) -> list[dict[str, Any]]:
+        """The entries written after the snapshot of ``generation``, oldest first."""
+        self._generation = generation
+        try:
+            content = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        header, newline, body = content.partition(b"\n")
+        if not newline or header.decode(errors="replace") != f"{_LOG_MAGIC} {generation}":
+            return []
+        entries, end = _parse_entries(self.path, body)
+        self._end = len(header) + 1 + end
+        return entries
+
+    def append(self, entry: dict[str, Any]) -> None:
+        line = _encode(entry)
+        record = f"{zlib.crc32(line.encode()):08x} {line}\n".encode()
+        if self._end == 0:  # no header yet: a new or stale log, or a start that failed
+            self.start(self._generation)
+        fd = self._file()
+        try:
+            os.pwrite(fd, record, self._end)
+            os.fdatasync(fd)
+        except BaseException:
+            # A partly written line must not stay in front of the next entry.
+            os.ftruncate(fd, self._end)
+            raise
+        self._end += len(record)
+
+    def start(self, generation: str) -> None:
+        """Empty the log for a new snapshot, which already holds everything logged so far."""
+        self._generation, self._end = generation, 0
+        header = f"{_LOG_MAGIC} {generation}\n".encode()
+        fd = self._file()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, header, 0)
+        os.fsync(fd)
+        self._end = len(header)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            self._closer()
+            self._fd = None
+
+    def _file(self) -> int:
+        if self._fd is None:
+            created = not self.path.exists()
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._closer = weakref.finalize(self, os.close, self._fd)
+            if created:
+                _fsync_directory(self.path.parent)
+            # Cut off the torn line a crash may have left, before writing after it.
+            os.ftruncate(self._fd, self._end)
+        return self._fd
+
+
+def _parse_entries(path: Path, body: bytes) -> tuple[list[dict[str, Any]], int]:
+    """Every whole entry of ``body`` and the offset where the last one ends."""
+    entries: list[dict[str, Any]] = []
+    end = 0
+    lines = body.split(b"\n")
+    for number, line in enumerate(lines[:-1], start=2):
+        entry = _parse_entry(line)
+        if entry is None:
+            if number - 2 < len(lines) - 2 or lines[-1]:
+                raise CorruptDatabaseError(
+                    f"{path} line {number} is damaged and more entries follow it; "
+                    f"the files were left untouched."
+                )
+            break
+        entries.append(entry)
+        end += len(line) + 1
+    return entries, end
+
+
+def _parse_entry(line: bytes) -> dict[str, Any] | None:
+    checksum, _, text = line.partition(b" ")
+    try:
+        if int(checksum, 16) != zlib.crc32(text):
+            return None
+        entry = json.loads(text)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _encode(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
 
 
 def _fsync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory entry itself reaches the disk.
+    # A rename or a new file is durable only once the directory entry reaches the disk.
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -1,4 +1,5 @@
-"""The database file: atomic writes, refusal of bad files, persistence, serialized access."""
+"""The database files: a snapshot replaced atomically, a write-ahead log fsynced per write,
+refusal of bad files, persistence, serialized access."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from prospect_mock import create_app, storage
+from prospect_mock import create_app, database, storage
 from prospect_mock.app import build_records, open_database
 from prospect_mock.database import FORMAT_VERSION, Database
 from prospect_mock.storage import CorruptDatabaseError
@@ -17,12 +18,25 @@ from prospect_mock.storage import CorruptDatabaseError
 from .conftest import AUTH, LEADS, PROSPECTS
 
 
+def log_of(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".wal")
+
+
+def log_entries(db_path: Path) -> list[dict]:
+    """The entries of the log, after its header line."""
+    lines = log_of(db_path).read_text().splitlines()[1:]
+    return [json.loads(line.partition(" ")[2]) for line in lines]
+
+
 def test_a_new_database_is_seeded_and_written_whole(db_path: Path) -> None:
     open_database(db_path)
     data = json.loads(db_path.read_text())
-    assert data["meta"] == {"format": {"version": FORMAT_VERSION}}
+    assert data["meta"]["format"]["version"] == FORMAT_VERSION
     assert len(data["prospects"]) >= 30
-    assert [p.name for p in db_path.parent.iterdir()] == [db_path.name], "no temporary files left"
+    assert log_entries(db_path) == []
+    assert sorted(p.name for p in db_path.parent.iterdir()) == ["db.json", "db.json.wal"], (
+        "no temporary files left"
+    )
 
 
 def test_an_unseeded_database_starts_empty(db_path: Path) -> None:
@@ -41,35 +55,161 @@ def test_acknowledged_writes_survive_a_restart(db_path: Path) -> None:
         assert second.get(f"{PROSPECTS}/prospect_abc123").status_code == 404
 
 
-def test_each_request_is_one_atomic_write(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_appends_one_log_entry_and_leaves_the_snapshot_alone(db_path: Path) -> None:
     client = TestClient(create_app(db_path), headers=AUTH)
-    writes: list[dict] = []
-    real_write = storage.write_atomically
-    monkeypatch.setattr(
-        storage, "write_atomically", lambda p, d: (writes.append(d), real_write(p, d))
-    )
+    snapshot = db_path.read_bytes()
+    leads = client.get(LEADS, params={"parent_id": "prospect_abc123"}).json()["data"]
     client.delete(f"{PROSPECTS}/prospect_abc123")  # removes a prospect, its leads and opportunities
-    assert len(writes) == 1
+    [entry] = log_entries(db_path)
+    assert entry["remove"]["prospects"] == ["prospect_abc123"]
+    assert {lead["id"] for lead in leads} == set(entry["remove"]["prospect_leads"])
     client.get(PROSPECTS)
-    assert len(writes) == 1, "reads never write"
+    client.get(f"{PROSPECTS}/prospect_abc123")
+    assert len(log_entries(db_path)) == 1, "reads and refused requests never write"
+    assert db_path.read_bytes() == snapshot
+
+
+def test_a_write_is_fsynced_before_it_is_acknowledged(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = build_records(open_database(db_path))
+    synced: list[int] = []
+    monkeypatch.setattr(storage.os, "fdatasync", synced.append)
+    records["prospects"].create({"company": "Synced"})
+    assert len(synced) == 1
 
 
 def test_a_failed_write_changes_neither_disk_nor_memory(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records = build_records(open_database(db_path))
-    on_disk = db_path.read_bytes()
+    records["prospects"].update("prospect_abc123", {"company_name": "Before"})
+    files = db_path.read_bytes(), log_of(db_path).read_bytes()
+    listed = records["prospects"].list(limit=100, offset=0)
 
     def disk_full(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(storage.os, "replace", disk_full)
+    monkeypatch.setattr(storage.os, "fdatasync", disk_full)
     with pytest.raises(OSError):
         records["prospects"].delete("prospect_abc123")
-    assert db_path.read_bytes() == on_disk
-    assert records["prospects"].get("prospect_abc123")["id"] == "prospect_abc123"
+    with pytest.raises(OSError):
+        records["prospects"].create({"company": "Lost"})
+    assert (db_path.read_bytes(), log_of(db_path).read_bytes()) == files
+    assert records["prospects"].list(limit=100, offset=0) == listed, "same records, same order"
     assert records["prospect_leads"].list("prospect_abc123", 20, 0).total > 0
-    assert not list(db_path.parent.glob(".*.tmp"))
+    monkeypatch.undo()
+    reopened = build_records(Database(db_path))
+    assert reopened["prospects"].list(limit=100, offset=0) == listed
+
+
+def test_a_torn_last_line_is_dropped_and_cut_off_by_the_next_write(db_path: Path) -> None:
+    records = build_records(open_database(db_path))
+    kept = records["prospects"].create({"company": "Kept"})
+    with log_of(db_path).open("ab") as log:
+        log.write(b'1234abcd {"put":{"prospects":[{"id":"prospect_torn"')  # a crash mid-write
+    reopened = build_records(Database(db_path))
+    assert reopened["prospects"].get(kept["id"]) == kept
+    after = reopened["prospects"].create({"company": "After"})
+    assert b"prospect_torn" not in log_of(db_path).read_bytes()
+    again = build_records(Database(db_path))
+    assert again["prospects"].get(after["id"]) == after
+    assert again["prospects"].get(kept["id"]) == kept
+
+
+def test_a_damaged_line_before_others_is_refused_and_left_untouched(db_path: Path) -> None:
+    records = build_records(open_database(db_path))
+    records["prospects"].create({"company": "First"})
+    records["prospects"].create({"company": "Second"})
+    log = log_of(db_path)
+    damaged = log.read_bytes().replace(b"First", b"Fir5t")
+    log.write_bytes(damaged)
+    with pytest.raises(CorruptDatabaseError) as error:
+        Database(db_path)
+    assert "line 2 is damaged" in str(error.value)
+    assert log.read_bytes() == damaged
+
+
+def test_a_log_of_an_older_snapshot_is_not_replayed(db_path: Path) -> None:
+    # A crash between renaming a new snapshot into place and emptying the log leaves a log
+    # whose entries the snapshot already holds: replaying it would undo later changes.
+    opened = open_database(db_path)
+    records = build_records(opened)
+    created = records["prospects"].create({"company": "Once"})
+    old_log = log_of(db_path).read_bytes()
+    records["prospects"].delete(created["id"])
+    opened.close()
+    log_of(db_path).write_bytes(old_log)
+    with pytest.raises(Exception, match="No prospect"):
+        build_records(Database(db_path))["prospects"].get(created["id"])
+
+
+def test_deleting_the_file_starts_afresh_even_beside_an_old_log(db_path: Path) -> None:
+    records = build_records(open_database(db_path))
+    created = records["prospects"].create({"company": "Gone with the file"})
+    db_path.unlink()
+    fresh = build_records(open_database(db_path))
+    assert fresh["prospects"].list(limit=1, offset=0).total == 35
+    assert created["id"] not in Database(db_path).table("prospects")
+
+
+def test_the_log_is_folded_into_the_snapshot_when_it_grows(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "_MIN_LOG_BYTES", 0)
+    records = build_records(open_database(db_path))
+    listed_before = records["prospects"].list(limit=100, offset=0)
+    snapshot_size = db_path.stat().st_size
+    created = []
+    while not created or log_entries(db_path):
+        created.append(records["prospects"].create({"company": f"Fold {len(created)}"}))
+    assert len(created) > 1, "folded only once the log outgrew the snapshot"
+    assert db_path.stat().st_size > snapshot_size
+    stored = json.loads(db_path.read_text())["prospects"]
+    assert all(stored[record["id"]] == record for record in created)
+    reopened = build_records(Database(db_path))["prospects"]
+    assert reopened.list(limit=100, offset=len(created)).items == listed_before.items
+
+
+def test_a_clean_stop_folds_the_log_into_the_file(db_path: Path) -> None:
+    with TestClient(create_app(db_path), headers=AUTH) as client:
+        created = client.post(PROSPECTS, json={"company": "Folded"}).json()
+        assert log_entries(db_path)
+    assert json.loads(db_path.read_text())["prospects"][created["id"]] == created
+    assert log_entries(db_path) == []
+
+
+def test_records_created_at_the_same_instant_keep_their_order_across_restarts(
+    client: TestClient, db_path: Path
+) -> None:
+    instant = "2024-05-01T10:00:00Z"
+    same_time = [
+        {"id": f"prospect_tie{n}", "company": f"Tie {n}", "created_at": instant}
+        for n in range(5)
+    ]
+    data = client.get("/__admin/data").json()
+    for record in same_time:
+        data["prospects"].append(
+            {**dict.fromkeys(data["prospects"][0]), **record, "updated_at": instant}
+        )
+    assert client.put("/__admin/data", json=data).status_code == 200
+    client.patch(f"{PROSPECTS}/prospect_tie2", json={"company": "Tie 2 renamed"})
+    first = client.get(PROSPECTS, params={"limit": 100}).json()["data"]
+    with TestClient(create_app(db_path), headers=AUTH) as reopened:
+        assert reopened.get(PROSPECTS, params={"limit": 100}).json()["data"] == first
+    ties = [record["id"] for record in first if record["created_at"] == instant]
+    assert ties == [f"prospect_tie{n}" for n in reversed(range(5))], "last added first"
+
+
+def test_a_version_1_file_is_read_and_written_on(db_path: Path) -> None:
+    open_database(db_path)
+    data = json.loads(db_path.read_text())
+    data["meta"] = {"format": {"version": 1}}
+    db_path.write_text(json.dumps(data))
+    log_of(db_path).unlink()
+    records = build_records(Database(db_path))
+    created = records["prospects"].create({"company": "After upgrade"})
+    assert build_records(Database(db_path))["prospects"].get(created["id"]) == created
 
 
 @pytest.mark.parametrize(
@@ -78,7 +218,7 @@ def test_a_failed_write_changes_neither_disk_nor_memory(
         (b'{"meta": {"format": {"vers', "is not a JSON database file"),
         (b"\x00\x01binary", "is not a JSON database file"),
         (b"[1, 2]", "its top level is not an object"),
-        (b'{"_default": {}}', "format 1 (it says None)"),
+        (b'{"_default": {}}', f"format {FORMAT_VERSION} (it says None)"),
         (b'{"meta": {"format": {"version": 99}}}', "(it says 99)"),
     ],
     ids=["truncated", "binary", "not-an-object", "plain-tinydb", "future-version"],
