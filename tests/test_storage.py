@@ -184,8 +184,7 @@ def test_records_created_at_the_same_instant_keep_their_order_across_restarts(
 ) -> None:
     instant = "2024-05-01T10:00:00Z"
     same_time = [
-        {"id": f"prospect_tie{n}", "company": f"Tie {n}", "created_at": instant}
-        for n in range(5)
+        {"id": f"prospect_tie{n}", "company": f"Tie {n}", "created_at": instant} for n in range(5)
     ]
     data = client.get("/__admin/data").json()
     for record in same_time:
