@@ -7,7 +7,6 @@ import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import RelativeResolver
@@ -31,6 +30,7 @@ from .database import Database
 from .journal import Journal, JournalRecorder
 from .limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from .preferences import ForcedResponses, Latency
+from .prepared import PreparedAsyncApp
 from .problems import install_error_handlers
 from .records import Collection, LineItems
 from .resources import RESOURCE_TYPES
@@ -42,9 +42,11 @@ __all__ = ["create_app", "open_database"]
 HANDLERS_PACKAGE = "prospect_mock.handlers"
 
 
-def open_database(path: str | os.PathLike[str], *, seed: bool = True) -> Database:
+def open_database(
+    path: str | os.PathLike[str], *, seed: bool = True, group_commit: bool = False
+) -> Database:
     """Open the database file; a missing or empty one starts a new database, seeded if asked."""
-    database = Database(path)
+    database = Database(path, group_commit=group_commit)
     if database.is_new and seed:
         seeding.reset(database)
     return database
@@ -106,15 +108,15 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     latency_ms: tuple[int, int] = (0, 0),
     log_requests: bool = False,
-) -> AsyncApp:
+) -> PreparedAsyncApp:
     """The mock as an ASGI app, serving the database at ``db_path``.
 
     >>> app = create_app("prospects.json")          # doctest: +SKIP
     >>> uvicorn.run(app, port=8000)                 # doctest: +SKIP
     """
-    database = open_database(db_path, seed=seed)
+    database = open_database(db_path, seed=seed, group_commit=True)
     state = MockState(database, build_records(database), Journal())
-    app = AsyncApp(
+    app = PreparedAsyncApp(
         __name__,
         lifespan=_closing(database),
         specification_dir=SPEC_PATH.parent,

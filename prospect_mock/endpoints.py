@@ -4,6 +4,11 @@
 Connexion has already checked every argument against ``openapi.yaml``, so nothing here
 checks them again. Errors are raised by the records and turned into problem responses in
 one place, :mod:`prospect_mock.problems`.
+
+The handlers are coroutines: the records live in memory, so running them on the event loop
+costs less than handing each request to a worker thread. Every answer waits until what it
+reports is on disk (:meth:`~prospect_mock.database.Database.durable`), so a client never
+sees, not even in a read, a write that a crash could still undo.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ def _page(page: Page, offset: int) -> dict[str, Any]:
     }
 
 
+async def _durable(body: dict[str, Any], status: int = 200) -> Response:
+    await current().database.durable()
+    return body, status, JSON
+
+
 class _Endpoints(Generic[RecordsT]):
     """create, update and delete: the same for every resource."""
 
@@ -40,33 +50,33 @@ class _Endpoints(Generic[RecordsT]):
     def _records(self) -> RecordsT:
         return current().records[self._resource]  # type: ignore[return-value]
 
-    def create(self, body: dict[str, Any]) -> Response:
-        return self._records().create(body), 201, JSON
+    async def create(self, body: dict[str, Any]) -> Response:
+        return await _durable(self._records().create(body), 201)
 
-    def update(self, id: str, body: dict[str, Any]) -> Response:
-        return self._records().update(id, body), 200, JSON
+    async def update(self, id: str, body: dict[str, Any]) -> Response:
+        return await _durable(self._records().update(id, body))
 
-    def delete(self, id: str) -> Response:
+    async def delete(self, id: str) -> Response:
         self._records().delete(id)
-        return {"id": id, "deleted": True}, 200, JSON
+        return await _durable({"id": id, "deleted": True})
 
 
 class CollectionEndpoints(_Endpoints[Collection]):
     """list, get, create, update and delete for a top-level resource."""
 
-    def list(self, limit: int, offset: int) -> Response:
-        return _page(self._records().list(limit, offset), offset), 200, JSON
+    async def list(self, limit: int, offset: int) -> Response:
+        return await _durable(_page(self._records().list(limit, offset), offset))
 
-    def get(self, id: str) -> Response:
-        return self._records().get(id), 200, JSON
+    async def get(self, id: str) -> Response:
+        return await _durable(self._records().get(id))
 
 
 class LineItemEndpoints(_Endpoints[LineItems]):
     """list, create, update, delete and reorder for a parent's line items."""
 
-    def list(self, parent_id: str, limit: int, offset: int) -> Response:
-        return _page(self._records().list(parent_id, limit, offset), offset), 200, JSON
+    async def list(self, parent_id: str, limit: int, offset: int) -> Response:
+        return await _durable(_page(self._records().list(parent_id, limit, offset), offset))
 
-    def reorder(self, body: dict[str, Any]) -> Response:
+    async def reorder(self, body: dict[str, Any]) -> Response:
         items = self._records().reorder(body["parent_id"], body["ids"])
-        return _page(Page(items, len(items)), offset=0), 200, JSON
+        return await _durable(_page(Page(items, len(items)), offset=0))

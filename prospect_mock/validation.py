@@ -8,6 +8,7 @@ instead of crashing or being stored) and how a broken rule is reported (see
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -99,7 +100,7 @@ class JSONBodyValidator(JSONRequestBodyValidator):
             raise BadRequestProblem(_EMPTY_BODY)
         return await super().wrap_receive(receive, scope=scope)
 
-    @property
+    @functools.cached_property
     def _validator(self) -> Draft4Validator:
         return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
 
@@ -119,6 +120,17 @@ class JSONBodyValidator(JSONRequestBodyValidator):
 
 
 class SentenceParameterValidator(ParameterValidator):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compiled: dict[str, Draft4Validator] = {}
+
+    def _schema_validator(self, param: dict[str, Any]) -> Draft4Validator:
+        # Compiled at the first use: one validator object lives as long as its operation.
+        key = f"{param['in']}:{param['name']}"
+        if key not in self._compiled:
+            self._compiled[key] = Draft4Validator(param.get("schema", param))
+        return self._compiled[key]
+
     def validate_request(self, request):  # type: ignore[no-untyped-def]
         if self.strict_validation:
             unknown = self.validate_query_parameter_list(request, self.security_query_params)
@@ -130,15 +142,14 @@ class SentenceParameterValidator(ParameterValidator):
                 )
         super().validate_request(request)
 
-    @staticmethod
-    def validate_parameter(parameter_type, value, param, param_name=None):  # type: ignore[no-untyped-def]
+    def validate_parameter(self, parameter_type, value, param, param_name=None):  # type: ignore[no-untyped-def]
         name = param_name or param["name"]
         if value is None:
             if param.get("required"):
                 return f"The {parameter_type} parameter '{name}' is required."
             return None
         try:
-            Draft4Validator(param.get("schema", param)).validate(value)
+            self._schema_validator(param).validate(value)
         except ValidationError as error:
             return describe(error, subject=f"'{name}'")
         return None

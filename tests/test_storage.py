@@ -3,10 +3,12 @@ refusal of bad files, persistence, serialized access."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -15,7 +17,7 @@ from prospect_mock.app import build_records, open_database
 from prospect_mock.database import FORMAT_VERSION, Database
 from prospect_mock.storage import CorruptDatabaseError
 
-from .conftest import AUTH, LEADS, PROSPECTS
+from .conftest import AUTH, LEADS, PROSPECTS, assert_problem
 
 
 def log_of(db_path: Path) -> Path:
@@ -265,3 +267,50 @@ def test_concurrent_writers_lose_nothing(db_path: Path) -> None:
         for item in reopened["prospect_leads"].list(parent, 100, offset).items
     ]
     assert all_idx == list(range(1, 201))
+
+
+def test_concurrent_requests_share_fsyncs_and_each_waits_for_its_own(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real_fdatasync = storage.os.fdatasync
+
+    def counted(fd: int) -> None:
+        synced.append(fd)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(storage.os, "fdatasync", counted)
+
+    async def create_40_at_once() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(db_path))
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+            return await asyncio.gather(
+                *(
+                    http.post(PROSPECTS, json={"company": f"Batch {n}"}, headers=AUTH)
+                    for n in range(40)
+                )
+            )
+
+    answers = asyncio.run(create_40_at_once())
+    assert [answer.status_code for answer in answers] == [201] * 40
+    assert 1 <= len(synced) < 40, "one fsync covers the writes made while another ran"
+    stored = Database(db_path).table("prospects")
+    assert all(answer.json()["id"] in stored for answer in answers)
+
+
+def test_a_refused_fsync_fails_the_request_and_memory_goes_back_to_the_disk(
+    client: TestClient, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = client.get(PROSPECTS, params={"limit": 100}).json()
+
+    def disk_error(_fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(storage.os, "fdatasync", disk_error)
+    assert_problem(client.post(PROSPECTS, json={"company": "Never stored"}), 500)
+    assert_problem(client.delete(f"{PROSPECTS}/prospect_abc123"), 500)
+    monkeypatch.undo()
+    assert client.get(PROSPECTS, params={"limit": 100}).json() == listed
+    assert client.get(f"{PROSPECTS}/prospect_abc123").status_code == 200
+    reopened = build_records(Database(db_path))["prospects"]
+    assert reopened.list(limit=100, offset=0).total == listed["total"]
