@@ -3,6 +3,7 @@ middleware that every request crosses (CORS, body size, auth, validation)."""
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -25,6 +26,7 @@ from .contract import (
     attribute_names,
     is_concrete_path,
     load_admin_spec,
+    load_spec,
 )
 from .database import Database
 from .journal import Journal, JournalRecorder
@@ -126,7 +128,8 @@ def create_app(
     )
     docs = SwaggerUIOptions(swagger_ui_config={"persistAuthorization": True})
     resolver = RelativeResolver(HANDLERS_PACKAGE)
-    app.add_api(SPEC_PATH.name, resolver=resolver, swagger_ui_options=docs)
+    # A copy of the contract parsed once per process: Connexion resolves its $refs in place.
+    app.add_api(copy.deepcopy(load_spec()), resolver=resolver, swagger_ui_options=docs)
     app.add_api(load_admin_spec(), resolver=resolver, swagger_ui_options=docs)
     # Outermost first: the log sees every request; CORS headers go on every response,
     # errors and 413s included; preflights are answered before any delay; the journal

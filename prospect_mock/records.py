@@ -9,8 +9,8 @@ raises :class:`OrderConflict`. Both are checked before anything is written.
 
 from __future__ import annotations
 
+import base64
 import secrets
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,8 +22,8 @@ from .tables import Record
 
 __all__ = ["Collection", "LineItems", "NotFound", "OrderConflict", "Page", "Record"]
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-_ID_LENGTH = 16
+_ID_BYTES = 10
+"""80 random bits: 16 characters of base32, lowercase (a-z and 2-7)."""
 
 
 class NotFound(LookupError):
@@ -43,8 +43,7 @@ class Page:
 
 def timestamp() -> str:
     """Now, as ISO 8601 in UTC with milliseconds: ``2024-01-15T09:30:00.123Z``."""
-    now = datetime.now(UTC)
-    return f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z"
+    return datetime.now(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 def quoted(value: str, limit: int = 60) -> str:
@@ -78,7 +77,7 @@ class _Records:
     def _new_id(self, db: Transaction) -> str:
         table = db.table(self.kind.name)
         while True:
-            suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+            suffix = base64.b32encode(secrets.token_bytes(_ID_BYTES)).decode().lower()
             record_id = f"{self.kind.id_prefix}_{suffix}"
             if record_id not in table:
                 return record_id
