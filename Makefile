@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
+# Extra options for `make bench`, e.g. BENCH_ARGS="--sizes 100,10000 --duration 3".
+BENCH_ARGS ?=
 
-.PHONY: install serve test test-deep lint format clean
+.PHONY: install serve test test-deep bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +27,14 @@ test: install
 
 test-deep: install
 	PROSPECT_MOCK_EXAMPLES=1000 PROSPECT_MOCK_CRASH_ROUNDS=60 PROSPECT_MOCK_OPERATIONS=1000 $(BIN)/pytest
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet --editable '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+# Uses wrk and Node (for Prism) where installed: apt-get install wrk nodejs npm.
+bench: install $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@ against the contract."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 import sys
@@ -137,6 +138,9 @@ def serve(
     click.echo(f"  API:  {base}/api/crm/prospect   (Authorization: Bearer sk_test_...)")
     click.echo(f"  Docs: {base}/ui/")
     _exit_cleanly_after_shutdown()
+    # The records loaded so far live as long as the server: the garbage collector need not
+    # walk them again on every full collection (at 100,000 prospects, millions of objects).
+    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 

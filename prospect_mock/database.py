@@ -115,11 +115,19 @@ class Database:
             self._fold_log_if_due()
 
     async def durable(self) -> None:
-        """Return once every write made so far is on disk."""
-        target = self._written
-        while self._durable < target:
+        """Return once every write made so far is on disk.
+
+        The fsync runs on the event loop, after the requests already waiting to run: their
+        writes share it. (An fsync in a worker thread would let the loop go on meanwhile,
+        but the thread then waits for the interpreter lock while the loop is busy, and
+        every writer waits with it.)
+        """
+        while self._durable < self._written:
             if self._sync is None:
-                self._sync = asyncio.ensure_future(self._sync_log())
+                loop = asyncio.get_running_loop()
+                self._sync = loop.create_future()
+                loop.call_soon(self._sync_log, self._sync)
+            # Shielded: a client that hangs up must not cancel the others' fsync.
             await asyncio.shield(self._sync)
 
     def replace(self, tables: Mapping[str, Iterable[Record]]) -> None:
@@ -166,21 +174,20 @@ class Database:
         if not self._group_commit:
             self._durable = self._written
 
-    async def _sync_log(self) -> None:
-        target = self._written
-        try:
-            await asyncio.to_thread(self._log.sync)
-        except BaseException:
-            # What the disk refused is lost: memory goes back to what the disk holds, and
-            # every request waiting for it fails.
-            with self._lock:
+    def _sync_log(self, done: asyncio.Future[None]) -> None:
+        self._sync = None
+        with self._lock:
+            try:
+                self._log.sync()
+            except OSError as error:
+                # What the disk refused is lost: memory goes back to what the disk holds,
+                # and every request waiting for it fails.
                 self._log.discard_unsynced()
                 self._load()
-                self._durable = self._written
-            raise
-        finally:
-            self._sync = None
-        self._durable = max(self._durable, target)
+                done.set_exception(error)
+            else:
+                done.set_result(None)
+            self._durable = self._written
 
     def _fold_log_if_due(self) -> None:
         if self._log.size <= max(_MIN_LOG_BYTES, self._snapshot_size):

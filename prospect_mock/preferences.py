@@ -16,7 +16,6 @@ from typing import Any
 
 from connexion.exceptions import BadRequestProblem
 from connexion.json_schema import resolve_refs
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,11 +28,15 @@ MAX_DELAY_MS = 30_000
 API_PREFIX = "/api/"
 
 
-def parse_prefer(headers: Headers) -> dict[str, str]:
+def parse_prefer(scope: Scope) -> dict[str, str]:
     """``Prefer: code=404, example=created; delay=10`` -> {"code": "404", ...}."""
     preferences = {}
-    for header in headers.getlist("prefer"):
-        for token in header.replace(";", ",").split(","):
+    # Straight from the ASGI headers (names arrive lowercased): building Starlette's
+    # Headers decodes every header, twice per request for a header most never send.
+    for name, value in scope["headers"]:
+        if name != b"prefer":
+            continue
+        for token in value.decode("latin-1").replace(";", ",").split(","):
             name, _, value = token.strip().partition("=")
             if name:
                 preferences[name.strip().lower()] = value.strip().strip('"')
@@ -52,7 +55,7 @@ class Latency:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
-            requested = parse_prefer(Headers(scope=scope)).get("delay")
+            requested = parse_prefer(scope).get("delay")
             if requested is not None and not _is_delay(requested):
                 detail = (
                     f"Prefer: delay must be a whole number of milliseconds, 0 to {MAX_DELAY_MS}."
@@ -82,7 +85,7 @@ class ForcedResponses:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routing = scope.get("extensions", {}).get("connexion_routing", {})
         operation_id = (routing.get("operation_id") or "").removeprefix(self.handler_prefix)
-        preferences = parse_prefer(Headers(scope=scope)) if scope["type"] == "http" else {}
+        preferences = parse_prefer(scope) if scope["type"] == "http" else {}
         # Only the Prospect API's operations can be forced; the admin API is not a mock.
         if operation_id not in _operations() or not {"code", "example"} & preferences.keys():
             await self.app(scope, receive, send)

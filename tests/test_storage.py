@@ -221,12 +221,28 @@ def test_a_version_1_file_is_read_and_written_on(db_path: Path) -> None:
         (b"[1, 2]", "its top level is not an object"),
         (b'{"_default": {}}', f"format {FORMAT_VERSION} (it says None)"),
         (b'{"meta": {"format": {"version": 99}}}', "(it says 99)"),
+        (b'{\n"meta": {\n"format": {"version": 2}\n},\n"prospects": {\n"prosp', "not a JSON"),
+        (b"\xff\xfe not text", "is not a JSON database file"),
     ],
-    ids=["truncated", "binary", "not-an-object", "plain-tinydb", "future-version"],
+    ids=[
+        "truncated",
+        "binary",
+        "not-an-object",
+        "plain-tinydb",
+        "future-version",
+        "cut-short",
+        "not-utf-8",
+    ],
 )
+@pytest.mark.parametrize("read_whole_up_to", [0, storage.READ_WHOLE_UP_TO], ids=["big", "small"])
 def test_a_bad_file_is_refused_and_left_untouched(
-    db_path: Path, content: bytes, fragment: str
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    fragment: str,
+    read_whole_up_to: int,
 ) -> None:
+    monkeypatch.setattr(storage, "READ_WHOLE_UP_TO", read_whole_up_to)
     db_path.write_bytes(content)
     with pytest.raises(CorruptDatabaseError) as error:
         Database(db_path)
@@ -314,3 +330,34 @@ def test_a_refused_fsync_fails_the_request_and_memory_goes_back_to_the_disk(
     assert client.get(f"{PROSPECTS}/prospect_abc123").status_code == 200
     reopened = build_records(Database(db_path))["prospects"]
     assert reopened.list(limit=100, offset=0).total == listed["total"]
+
+
+@pytest.mark.parametrize("read_whole_up_to", [0, storage.READ_WHOLE_UP_TO], ids=["big", "small"])
+def test_the_file_is_plain_json_with_one_record_per_line(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, read_whole_up_to: int
+) -> None:
+    monkeypatch.setattr(storage, "READ_WHOLE_UP_TO", read_whole_up_to)
+    opened = open_database(db_path)
+    build_records(opened)["prospects"].create({"company": "Line"})
+    opened.close()
+    lines = db_path.read_text().splitlines()
+    data = json.loads("\n".join(lines))
+    records = sum(len(table) for table in data.values())
+    assert len(lines) == records + 2 + 2 * len(data), "an opening and closing line per table"
+    reopened = build_records(Database(db_path))
+    assert reopened["prospects"].list(limit=100, offset=0).items == [
+        dict(record) for record in build_records(opened)["prospects"].list(100, 0).items
+    ]
+
+
+@pytest.mark.parametrize("indent", [None, 2], ids=["one-line", "indented"])
+def test_a_file_laid_out_otherwise_is_read_whole(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, indent: int | None
+) -> None:
+    monkeypatch.setattr(storage, "READ_WHOLE_UP_TO", 0)
+    open_database(db_path)
+    data = json.loads(db_path.read_text())
+    db_path.write_text(json.dumps(data, indent=indent))
+    records = build_records(Database(db_path))
+    assert records["prospects"].get("prospect_abc123")["id"] == "prospect_abc123"
+    assert records["prospect_leads"].list("prospect_abc123", 20, 0).total > 0
