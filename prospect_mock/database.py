@@ -18,8 +18,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .storage import CorruptDatabaseError, WriteAheadLog, read_snapshot, write_snapshot
-from .tables import Record, SavedRecord, Table
+from .storage import (
+    CorruptDatabaseError,
+    WriteAheadLog,
+    log_header,
+    read_log,
+    read_snapshot,
+    write_snapshot,
+)
+from .tables import FrozenTable, Record, SavedRecord, Table
 
 __all__ = ["FORMAT_VERSION", "Database", "Transaction"]
 
@@ -88,6 +95,10 @@ class Database:
         self._group_commit = group_commit
         self._lock = threading.RLock()
         self._log = WriteAheadLog(self.path.with_name(self.path.name + ".wal"))
+        self._set_aside_log = self.path.with_name(self.path.name + ".wal.old")
+        """Where the log goes while a fold writes the new snapshot in the background."""
+        self._snapshot_lock = threading.Lock()
+        """Held while a snapshot is written, by a fold in the background too."""
         self._tables: dict[str, Table] = {}
         self._load()
         self._written = self._durable = 0
@@ -146,7 +157,7 @@ class Database:
     def close(self) -> None:
         """Fold the log into the snapshot, so that the file alone holds everything."""
         with self._lock:
-            if self._log.size:
+            if self._written or self._replayed or self._set_aside_log.exists():
                 self._write_snapshot()
             self._log.close()
 
@@ -158,12 +169,31 @@ class Database:
         self._generation = _check_format(self.path, snapshot or {})
         tables = _tables_of(snapshot or {})
         self._snapshot_size = self.path.stat().st_size if snapshot else 0
+        self._log.resume(0, self._generation)
+        self._replayed = False
+        """Whether the log held entries when the database was opened."""
         if snapshot is not None:
-            for entry in self._log.read(self._generation):
-                _apply(tables, entry)
+            for log, generation in self._logs_after_snapshot():
+                entries, end = read_log(log)
+                for entry in entries:
+                    _apply(tables, entry)
+                self._replayed = self._replayed or bool(entries)
+                if log == self._log.path:
+                    self._log.resume(end, generation)
         for name, table in self._tables.items():
             tables.setdefault(name, Table()).keep_indexes_of(table)
         self._tables = tables
+
+    def _logs_after_snapshot(self) -> list[tuple[Path, str]]:
+        """The logs whose entries came after the snapshot, with their generations, oldest
+        first: its own, and the one a fold had started when it stopped (see
+        :meth:`_fold_in_background`)."""
+        logs = []
+        for log in (self._set_aside_log, self._log.path):
+            header = log_header(log)
+            if header and self._generation in (header[0], header[1] or None):
+                logs.append((log, header[0]))
+        return logs
 
     def _commit(self, changes: dict[str, Any]) -> None:
         if self.is_new:
@@ -192,20 +222,68 @@ class Database:
     def _fold_log_if_due(self) -> None:
         if self._log.size <= max(_MIN_LOG_BYTES, self._snapshot_size):
             return
+        if not self._snapshot_lock.acquire(blocking=False):
+            return  # a fold is under way
         try:
-            self._write_snapshot()
+            if self._set_aside_log.exists():
+                # A fold stopped half-way: its log may not be set aside again.
+                self._snapshot_lock.release()
+                self._write_snapshot()
+            else:
+                self._fold_in_background()
         except OSError as error:
-            # The write is already safe in the log; the next one tries to fold it again.
+            # The writes are already safe in the log; the next one tries to fold it again.
             _logger.warning("Could not fold %s into %s: %s", self._log.path, self.path, error)
 
+    def _fold_in_background(self) -> None:
+        """Start writing a snapshot of the tables as they are now, without holding up the
+        requests that go on meanwhile (at 100,000 prospects, writing takes seconds).
+
+        The log is set aside and a new one started, whose header says it continues the
+        current snapshot's generation: if the process dies before the new snapshot is in
+        place, the old snapshot, the set-aside log and the new log still hold everything.
+        Called holding :attr:`_snapshot_lock`, which the fold's thread releases when done.
+        """
+        try:
+            frozen = {name: table.frozen() for name, table in self._tables.items()}
+            generation = secrets.token_hex(8)
+            self._log.set_aside(self._set_aside_log)
+            self._log.start(generation, after=self._generation)
+        except BaseException:
+            # The next write starts a log of the current snapshot, read after the set-aside one.
+            self._log.resume(0, self._generation)
+            self._snapshot_lock.release()
+            raise
+        threading.Thread(
+            target=self._finish_fold, args=(frozen, generation), name="prospect-mock fold"
+        ).start()
+
+    def _finish_fold(self, frozen: dict[str, FrozenTable], generation: str) -> None:
+        try:
+            self._snapshot_size = write_snapshot(self.path, _snapshot_data(frozen, generation))
+            self._generation = generation
+            self._set_aside_log.unlink()
+        except OSError as error:
+            _logger.warning("Could not fold %s into %s: %s", self._log.path, self.path, error)
+        finally:
+            self._snapshot_lock.release()
+
     def _write_snapshot(self) -> None:
-        generation = secrets.token_hex(8)
-        data: dict[str, Any] = {name: {r["id"]: r for r in t} for name, t in self._tables.items()}
-        data[_META_TABLE] = {"format": {"version": FORMAT_VERSION, "generation": generation}}
-        self._snapshot_size = write_snapshot(self.path, data)
-        self._generation, self.is_new = generation, False
-        self._durable = self._written
-        self._log.start(generation)
+        """Write a snapshot of the tables now, and start an empty log."""
+        with self._snapshot_lock:
+            generation = secrets.token_hex(8)
+            frozen = {name: table.frozen() for name, table in self._tables.items()}
+            self._snapshot_size = write_snapshot(self.path, _snapshot_data(frozen, generation))
+            self._generation, self.is_new = generation, False
+            self._durable = self._written
+            self._log.start(generation)
+            self._set_aside_log.unlink(missing_ok=True)
+
+
+def _snapshot_data(tables: dict[str, FrozenTable], generation: str) -> dict[str, Any]:
+    data: dict[str, Any] = {name: {r["id"]: r for r in table} for name, table in tables.items()}
+    data[_META_TABLE] = {"format": {"version": FORMAT_VERSION, "generation": generation}}
+    return data
 
 
 def _check_format(path: Path, snapshot: dict[str, Any]) -> str:

@@ -28,6 +28,8 @@ from typing import Any
 __all__ = [
     "CorruptDatabaseError",
     "WriteAheadLog",
+    "log_header",
+    "read_log",
     "read_snapshot",
     "write_snapshot",
 ]
@@ -184,19 +186,10 @@ class WriteAheadLog:
     def size(self) -> int:
         return self._end
 
-    def read(self, generation: str) -> list[dict[str, Any]]:
-        """The entries written after the snapshot of ``generation``, oldest first."""
+    def resume(self, end: int, generation: str) -> None:
+        """Append after ``end`` (0: start anew at the first append) under ``generation``."""
         self._generation = generation
-        try:
-            content = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        header, newline, body = content.partition(b"\n")
-        if not newline or header.decode(errors="replace") != f"{_LOG_MAGIC} {generation}":
-            return []
-        entries, end = _parse_entries(self.path, body)
-        self._end = self._synced_end = len(header) + 1 + end
-        return entries
+        self._end = self._synced_end = end
 
     def append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
         """Write ``entry``; it is on disk when this returns, or, without ``sync``, once
@@ -232,15 +225,27 @@ class WriteAheadLog:
         if self._fd is not None:
             os.ftruncate(self._fd, self._end)
 
-    def start(self, generation: str) -> None:
-        """Empty the log for a new snapshot, which already holds everything logged so far."""
+    def start(self, generation: str, *, after: str = "") -> None:
+        """Empty the log for the snapshot of ``generation``. That snapshot already holds
+        everything logged so far, or, ``after`` another generation, will once it is written:
+        until then the log continues the one set aside for that other generation."""
         self._generation, self._end = generation, 0
-        header = f"{_LOG_MAGIC} {generation}\n".encode()
+        header = f"{_LOG_MAGIC} {generation}{f' after {after}' if after else ''}\n".encode()
         fd = self._file()
         os.ftruncate(fd, 0)
         os.pwrite(fd, header, 0)
         os.fsync(fd)
         self._end = self._synced_end = len(header)
+
+    def set_aside(self, path: Path) -> None:
+        """Move the log, every entry on disk, to ``path``; the next write starts a new one."""
+        if self._fd is not None:
+            os.fdatasync(self._fd)
+            self.close()
+        if self.path.exists():
+            os.replace(self.path, path)
+            _fsync_directory(self.path.parent)
+        self._end = self._synced_end = 0
 
     def close(self) -> None:
         if self._fd is not None:
@@ -257,6 +262,26 @@ class WriteAheadLog:
             # Cut off the torn line a crash may have left, before writing after it.
             os.ftruncate(self._fd, self._end)
         return self._fd
+
+
+def log_header(path: Path) -> tuple[str, str] | None:
+    """The log's generation, and the generation it continues from ("" if none), or None
+    for a missing file or one that is not a log."""
+    try:
+        with path.open("rb") as file:
+            words = file.readline().decode(errors="replace").removesuffix("\n").split(" ")
+    except FileNotFoundError:
+        return None
+    if words[0] != _LOG_MAGIC or len(words) not in (2, 4):
+        return None
+    return words[1], words[3] if len(words) == 4 else ""
+
+
+def read_log(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The log's entries, oldest first, and the offset where the last whole one ends."""
+    header, _, body = path.read_bytes().partition(b"\n")
+    entries, end = _parse_entries(path, body)
+    return entries, len(header) + 1 + end
 
 
 def _parse_entries(path: Path, body: bytes) -> tuple[list[dict[str, Any]], int]:

@@ -8,7 +8,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-__all__ = ["Record", "SavedRecord", "Table"]
+__all__ = ["FrozenTable", "Record", "SavedRecord", "Table"]
 
 Record = dict[str, Any]
 OrderKey = Callable[[Record], Any]
@@ -18,6 +18,19 @@ _Position = tuple[Any, int, str]
 
 SavedRecord = tuple[Record | None, _Position | None]
 """A record as it was, and its position: what :meth:`Table.restore` puts back."""
+
+
+class FrozenTable:
+    """A table's records at one moment; iterating lists them in the order they were added."""
+
+    def __init__(self, records: dict[str, Record], positions: dict[str, _Position]) -> None:
+        self._records, self._positions = records, positions
+
+    def __iter__(self) -> Iterator[Record]:
+        if not self._positions:
+            return iter(self._records.values())
+        ordered = sorted(self._positions.values(), key=lambda position: position[1])
+        return (self._records[record_id] for _, _, record_id in ordered)
 
 
 class Table:
@@ -42,10 +55,12 @@ class Table:
 
     def __iter__(self) -> Iterator[Record]:
         """Every record, in the order they were added."""
-        if self._order_key is None:
-            return iter(self._records.values())
-        ordered = sorted(self._positions.values(), key=lambda position: position[1])
-        return (self._records[record_id] for _, _, record_id in ordered)
+        return iter(self.frozen())
+
+    def frozen(self) -> FrozenTable:
+        """The records as they are now, for a reader that must not hold up writers: made
+        at C speed, it shares the records, which are never changed in place."""
+        return FrozenTable(dict(self._records), dict(self._positions))
 
     def get(self, record_id: str) -> Record | None:
         return self._records.get(record_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -155,6 +156,17 @@ def test_deleting_the_file_starts_afresh_even_beside_an_old_log(db_path: Path) -
     assert created["id"] not in Database(db_path).table("prospects")
 
 
+def set_aside_log_of(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".wal.old")
+
+
+def wait_for_fold(db_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while set_aside_log_of(db_path).exists():
+        assert time.monotonic() < deadline, "the fold never finished"
+        time.sleep(0.01)
+
+
 def test_the_log_is_folded_into_the_snapshot_when_it_grows(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -166,11 +178,42 @@ def test_the_log_is_folded_into_the_snapshot_when_it_grows(
     while not created or log_entries(db_path):
         created.append(records["prospects"].create({"company": f"Fold {len(created)}"}))
     assert len(created) > 1, "folded only once the log outgrew the snapshot"
+    wait_for_fold(db_path)
     assert db_path.stat().st_size > snapshot_size
     stored = json.loads(db_path.read_text())["prospects"]
     assert all(stored[record["id"]] == record for record in created)
     reopened = build_records(Database(db_path))["prospects"]
     assert reopened.list(limit=100, offset=len(created)).items == listed_before.items
+
+
+def test_a_fold_goes_on_beside_writes_and_a_crash_in_it_loses_nothing(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = build_records(open_database(db_path))["prospects"]
+    monkeypatch.setattr(database, "_MIN_LOG_BYTES", 0)
+    release = threading.Event()
+    real_write_snapshot = database.write_snapshot
+
+    def slow_write_snapshot(path: Path, tables: dict) -> int:
+        assert release.wait(30)
+        return real_write_snapshot(path, tables)
+
+    monkeypatch.setattr(database, "write_snapshot", slow_write_snapshot)
+    before = []
+    while not set_aside_log_of(db_path).exists():
+        before.append(records.create({"company": f"Before {len(before)}"}))
+    during = [records.create({"company": f"During {n}"}) for n in range(5)]
+    assert records.get(during[0]["id"]) == during[0], "writes go on while the fold runs"
+    crashed_here = build_records(Database(db_path))["prospects"]
+    for record in before + during:
+        assert crashed_here.get(record["id"]) == record
+    release.set()
+    wait_for_fold(db_path)
+    stored = json.loads(db_path.read_text())["prospects"]
+    assert all(record["id"] in stored for record in before)
+    assert not any(record["id"] in stored for record in during), "they are in the new log"
+    after_fold = build_records(Database(db_path))["prospects"]
+    assert all(after_fold.get(record["id"]) == record for record in before + during)
 
 
 def test_a_clean_stop_folds_the_log_into_the_file(db_path: Path) -> None:
