@@ -8,8 +8,9 @@ process does on the same machine.
 Starts the Starlette ceiling (bench/ceiling.py), Prism where Node is present, and
 prospect-mock on a fresh database of each size; drives each through the same phases with wrk
 (or the Python client); prints the figures with their ratio to the ceiling and the
-performance targets' verdicts; writes bench/results/latest.json and latest.png. Run it from
-the repository's root, in the environment whose prospect-mock is to be measured.
+performance targets' verdicts; writes bench/results/latest.json, latest.md (the tables, for
+the README) and latest.png. Run it from the repository's root, in the environment whose
+prospect-mock is to be measured.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import click
 from rich.console import Console
 
 from .load import wrk_path
+from .markdown import write_markdown
 from .report import print_report, write_json
 from .runner import Settings, run
 from .servers import ServerFailed
@@ -87,7 +89,7 @@ def _interrupt(_signal: int, _frame: FrameType | None) -> None:
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=RESULTS,
-    help="Where latest.json and latest.png go.  [default: bench/results]",
+    help="Where latest.json, latest.md and latest.png go.  [default: bench/results]",
 )
 def main(
     sizes: tuple[int, ...],
@@ -122,6 +124,8 @@ def main(
     print_report(result, report)
     write_json(result, output / "latest.json")
     progress.print(f"Wrote {output / 'latest.json'}")
+    write_markdown(result, output / "latest.md")
+    progress.print(f"Wrote {output / 'latest.md'}")
     if importlib.util.find_spec("matplotlib") is None:
         missing = "No chart: matplotlib is missing (pip install -e '.[bench]')."
         progress.print(missing, style="yellow", markup=False)
