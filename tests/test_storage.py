@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.testclient import TestClient
+from tinydb import TinyDB
+from tinydb.table import Table as TinyTable
 
 from prospect_mock import create_app, database, storage
 from prospect_mock.app import build_records, open_database
@@ -391,6 +393,22 @@ def test_the_file_is_plain_json_with_one_record_per_line(
     assert reopened["prospects"].list(limit=100, offset=0).items == [
         dict(record) for record in build_records(opened)["prospects"].list(100, 0).items
     ]
+
+
+def test_the_file_opens_in_tinydb(db_path: Path) -> None:
+    opened = open_database(db_path)
+    created = build_records(opened)["prospects"].create({"company": "Seen by TinyDB"})
+    opened.close()
+
+    class TableById(TinyTable):
+        document_id_class = str
+
+    class TinyDBById(TinyDB):
+        table_class = TableById
+
+    with TinyDBById(db_path, access_mode="r") as tinydb:
+        assert tinydb.table("prospects").get(doc_id=created["id"]) == created
+        assert len(tinydb.table("prospect_leads")) == 59
 
 
 @pytest.mark.parametrize("indent", [None, 2], ids=["one-line", "indented"])
