@@ -218,6 +218,39 @@ def test_a_fold_goes_on_beside_writes_and_a_crash_in_it_loses_nothing(
     assert all(after_fold.get(record["id"]) == record for record in before + during)
 
 
+def test_a_fold_that_failed_is_finished_by_the_next_one(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = build_records(open_database(db_path))["prospects"]
+    monkeypatch.setattr(database, "_MIN_LOG_BYTES", 0)
+    real_write_snapshot = database.write_snapshot
+    failed = threading.Event()
+    created: list[dict] = []
+    missing_while_folding_again: list[str] = []
+
+    def full_disk_once(path: Path, tables: dict) -> int:
+        if not failed.is_set():
+            failed.set()
+            raise OSError(28, "No space left on device")
+        # A crash now must lose nothing either: the files alone hold every acknowledged write.
+        on_disk = Database(db_path).table("prospects")
+        missing_while_folding_again.extend(r["id"] for r in created if r["id"] not in on_disk)
+        return real_write_snapshot(path, tables)
+
+    monkeypatch.setattr(database, "write_snapshot", full_disk_once)
+    while not failed.is_set():
+        created.append(records.create({"company": f"Before {len(created)}"}))
+    while any(thread.name == "prospect-mock fold" for thread in threading.enumerate()):
+        time.sleep(0.01)
+    assert set_aside_log_of(db_path).exists(), "the failed fold left its logs"
+    assert all(Database(db_path).table("prospects").get(r["id"]) == r for r in created)
+    while set_aside_log_of(db_path).exists():
+        created.append(records.create({"company": f"After {len(created)}"}))
+    assert missing_while_folding_again == []
+    reopened = Database(db_path).table("prospects")
+    assert all(reopened.get(record["id"]) == record for record in created)
+
+
 def test_a_clean_stop_folds_the_log_into_the_file(db_path: Path) -> None:
     with TestClient(create_app(db_path), headers=AUTH) as client:
         created = client.post(PROSPECTS, json={"company": "Folded"}).json()
