@@ -3,15 +3,13 @@ the bench's routes with the same JSON shapes as prospect-mock, run by uvicorn wi
 settings. What one Python server process can do on this machine is the yardstick for the
 mock's figures.
 
-    python -m bench.ceiling --port 8100
+    python -m uvicorn bench.ceiling:app --port 8100
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import click
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -109,15 +107,3 @@ app = Starlette(
         Route("/api/crm/prospect-opportunity/reorder", reorder_opportunities, methods=["POST"]),
     ]
 )
-
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8100, show_default=True, type=click.IntRange(0, 65535))
-def main(host: str, port: int) -> None:
-    """Serve the ceiling app."""
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-
-
-if __name__ == "__main__":
-    main()

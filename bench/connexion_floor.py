@@ -4,7 +4,7 @@ prospect-mock adds; any bearer key is accepted. It is what routing, authenticati
 validation by Connexion cost by themselves, so the mock's figures can be read against it:
 the mock cannot be faster than the framework it runs on.
 
-    python -m bench.connexion_floor --port 8101
+    python -m uvicorn bench.connexion_floor:app --port 8101
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import click
-import uvicorn
 from connexion import AsyncApp
 from connexion.resolver import Resolver
 from connexion.security import BearerSecurityHandler
@@ -63,15 +61,3 @@ class AnyBearerKey(BearerSecurityHandler):
 
 app = AsyncApp(__name__, security_map={"bearer": AnyBearerKey})
 app.add_api(SPEC, resolver=Resolver(function_resolver=handler_for))
-
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8101, show_default=True, type=click.IntRange(0, 65535))
-def main(host: str, port: int) -> None:
-    """Serve the contract with Connexion alone."""
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-
-
-if __name__ == "__main__":
-    main()

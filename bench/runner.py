@@ -43,12 +43,12 @@ class Settings:
 def run(settings: Settings, progress: Console) -> BenchRun:
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         workdir = Path(scratch)
-        with servers.ceiling(workdir) as server:
+        with servers.reference("the ceiling", "bench.ceiling:app", workdir) as server:
             server.wait_until_ready(STARTUP_TIMEOUT_S)
             ceiling = _measure(
                 "ceiling", server, targets.made_up(), phases.PHASES, settings, progress
             )
-        with servers.connexion_alone(workdir) as server:
+        with servers.reference("Connexion alone", "bench.connexion_floor:app", workdir) as server:
             server.wait_until_ready(STARTUP_TIMEOUT_S)
             connexion = _measure(
                 "Connexion alone", server, targets.made_up(), phases.PHASES, settings, progress

@@ -97,18 +97,15 @@ def mock(database: Path, workdir: Path) -> Iterator[Server]:
 
 
 @contextmanager
-def ceiling(workdir: Path) -> Iterator[Server]:
+def reference(name: str, app: str, workdir: Path) -> Iterator[Server]:
+    """One of the bench's own apps (``module:attribute``), served by uvicorn as the mock is:
+    default loop and HTTP parser, no access log."""
     port = free_port()
-    command = [sys.executable, "-m", "bench.ceiling", "--port", str(port)]
-    with _running("the ceiling", command, port, workdir, cwd=REPO) as server:
-        yield server
-
-
-@contextmanager
-def connexion_alone(workdir: Path) -> Iterator[Server]:
-    port = free_port()
-    command = [sys.executable, "-m", "bench.connexion_floor", "--port", str(port)]
-    with _running("Connexion alone", command, port, workdir, cwd=REPO) as server:
+    command = [
+        sys.executable, "-m", "uvicorn", app, "--host", api.HOST, "--port", str(port),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    with _running(name, command, port, workdir, cwd=REPO) as server:
         yield server
 
 
