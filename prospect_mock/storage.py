@@ -8,8 +8,9 @@ written to a temporary file, fsynced, renamed over the old one. After a crash th
 is the old one or the new one, never a mix, and the log ends at most in one torn line: the
 write whose answer never left the server.
 
-A log belongs to one snapshot: its first line names the snapshot's generation. A log that
-names another generation was already folded into the snapshot (the crash came between the
+A log belongs to one snapshot: its first line names the snapshot's generation, and, while a
+fold writes a new snapshot, the generation it continues from (see ``Database``). A log of
+any other generation was already folded into the snapshot (the crash came between the
 rename and the log's reset), or belongs to a file that was deleted; either way it is
 ignored.
 """
@@ -106,9 +107,9 @@ class _SharedStrings:
 
     The JSON parser makes a new string for every occurrence of a value; industries,
     territories, owners and stages repeat across thousands of records, and at 100,000
-    prospects their copies were a third of the server's memory. Ids never repeat, so they
-    are not looked up (the table's keys, which are ids, are: a few hundred thousand entries
-    in a dict that lives only while the file is read).
+    prospects their copies were a third of the server's memory. ``id`` values never repeat,
+    so they are not looked up; the tables' keys, ids too, are, as every key is, which costs
+    a dict of a few hundred thousand entries for as long as the file is read.
     """
 
     def __init__(self) -> None:
@@ -168,7 +169,8 @@ def remove_leftover_temporaries(path: Path) -> None:
 
 
 class WriteAheadLog:
-    """Appends entries as checksummed lines, each fsynced before :meth:`append` returns.
+    """Appends entries as checksummed lines, fsynced by :meth:`append` itself or, for a
+    group of them, by one :meth:`sync`.
 
     Reading never changes the file, so a second :class:`Database` may open a live one to
     look at it; the log is opened for writing at the first append.
