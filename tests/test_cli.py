@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,12 +16,8 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from prospect_mock.database import Database
-
 from .conftest import AUTH, PROSPECTS
 from .servers import Served, free_port, run, running
-
-PROJECT = Path(__file__).parents[1]
 
 
 @pytest.fixture
@@ -63,35 +56,6 @@ def test_serve_refuses_a_corrupt_file_with_one_line_and_leaves_it(tmp_path: Path
     message = result.stderr.strip()
     assert message.startswith("Error: ") and str(db) in message and "\n" not in message
     assert db.read_text() == '{"meta": {"form'
-
-
-def test_a_wheel_install_works_from_any_directory(tmp_path: Path) -> None:
-    wheels, target, elsewhere = tmp_path / "wheels", tmp_path / "site", tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(PROJECT)], check=True)
-    (wheel,) = wheels.glob("prospect_mock-*.whl")
-    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True)
-    script = (
-        "import prospect_mock, prospect_mock.cli as cli; "
-        "print(prospect_mock.__file__); cli.main(['reset', '--db', 'db.json'])"
-    )
-    env = {**os.environ, "PYTHONPATH": str(target)}
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(str(target))
-    assert len(Database(elsewhere / "db.json").table("prospects")) >= 30
-    shipped_files = (
-        "openapi.yaml",
-        "admin.yaml",
-        "schemathesis.toml",
-        "fixtures/prospects.json",
-        "handlers/prospects.py",
-    )
-    for shipped in shipped_files:
-        assert (target / "prospect_mock" / shipped).is_file(), shipped
 
 
 def test_check_passes_against_the_mock_and_writes_junit(served: Served, tmp_path: Path) -> None:

@@ -1,5 +1,10 @@
 """Every curl line of the API reference, replayed against the mock, gets exactly the
-documented fields back."""
+documented fields back.
+
+The curl lines and their documented responses are copied into ``tests/data``, so these tests
+run in any checkout; where the reference itself is beside the checkout, the copy is checked
+against it, so that it cannot drift from the reference unnoticed.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,24 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+EXAMPLES = Path(__file__).parent / "data" / "reference_examples.txt"
 REFERENCE = Path(__file__).parents[2] / "shared" / "seed" / "prospect-api-reference.txt"
 CURL_AND_RESPONSE = re.compile(r"(curl .*?)\nResponse\n(\{.*?\n\})", re.DOTALL)
 
 
+def curl_lines_and_responses(text: str) -> list[tuple[str, str]]:
+    """Each curl line in ``text`` with the response documented under it, as written."""
+    return CURL_AND_RESPONSE.findall(text)
+
+
+def copied_examples() -> list[tuple[str, str]]:
+    lines = EXAMPLES.read_text().splitlines()
+    return curl_lines_and_responses("\n".join(line for line in lines if not line.startswith("#")))
+
+
 def reference_calls() -> list[tuple[str, str, dict | None, dict]]:
-    if not REFERENCE.exists():
-        pytest.skip(f"the API reference is not beside the project ({REFERENCE})")
     calls = []
-    for curl, documented in CURL_AND_RESPONSE.findall(REFERENCE.read_text()):
+    for curl, documented in copied_examples():
         words = shlex.split(curl.replace("\\\n", " "))
         url = words[1].removeprefix("https://api.overplane.dev")
         method = words[words.index("-X") + 1] if "-X" in words else "GET"
@@ -27,6 +41,12 @@ def reference_calls() -> list[tuple[str, str, dict | None, dict]]:
         # The reference's timestamps have stray spaces ("09: 30: 00Z"); the fields are what count.
         calls.append((method, url, body, json.loads(documented)))
     return calls
+
+
+def test_the_copied_examples_say_what_the_reference_says() -> None:
+    if not REFERENCE.exists():
+        pytest.skip(f"the API reference is not beside the project ({REFERENCE})")
+    assert copied_examples() == curl_lines_and_responses(REFERENCE.read_text())
 
 
 def test_every_curl_line_of_the_reference_is_found() -> None:

@@ -1,0 +1,122 @@
+"""The package as pip builds and installs it, from a wheel or from an sdist.
+
+``prospect_mock/`` links to the top-level contract, handlers, fixtures and Schemathesis
+settings; both distributions must carry the files those links point to, and an install must
+work from any directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tomllib
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).parents[1]
+PACKAGE = PROJECT / "prospect_mock"
+PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+
+
+def linked_files() -> dict[str, Path]:
+    """Every file the package reaches through a link, by its path inside the package."""
+    files = {}
+    for link in sorted(path for path in PACKAGE.iterdir() if path.is_symlink()):
+        targets = [link] if link.is_file() else sorted(link.rglob("*"))
+        for target in targets:
+            if target.is_file() and "__pycache__" not in target.parts:
+                files[target.relative_to(PACKAGE).as_posix()] = target
+    return files
+
+
+def build_sdist(out: Path) -> Path:
+    """Build an sdist as a PEP 517 frontend does: the declared backend, in its own env."""
+    build_system = tomllib.loads((PROJECT / "pyproject.toml").read_text())["build-system"]
+    backend = out / "backend"
+    requires = build_system["requires"]
+    subprocess.run([*PIP, "install", "--target", str(backend), *requires], check=True)
+    hook = (
+        "import importlib, sys; "
+        f"print(importlib.import_module({build_system['build-backend']!r}).build_sdist(sys.argv[1]))"
+    )
+    # -S leaves this venv's site-packages out, so the backend sees only what it declared.
+    built = subprocess.run(
+        [sys.executable, "-S", "-c", hook, str(out)],
+        cwd=PROJECT,
+        env={**os.environ, "PYTHONPATH": str(backend)},
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    return out / built.stdout.strip().splitlines()[-1]
+
+
+def assert_installs_and_works_from_any_directory(distribution: Path, tmp_path: Path) -> None:
+    """pip installs ``distribution`` on its own; from another folder, the installed package
+    (not this checkout) seeds a database, and every linked file is there as a real file."""
+    target, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    subprocess.run(
+        [*PIP, "install", "--no-deps", "--target", str(target), str(distribution)], check=True
+    )
+    script = (
+        "import prospect_mock, prospect_mock.cli as cli; "
+        "print(prospect_mock.__file__); cli.main(['reset', '--db', 'db.json'])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(str(target))
+    seeded = json.loads((elsewhere / "db.json").read_text())["prospects"]
+    fixtures = json.loads((PROJECT / "fixtures" / "prospects.json").read_text())
+    assert len(seeded) == len(fixtures) >= 30
+    installed = target / "prospect_mock"
+    for name, source in linked_files().items():
+        assert not (installed / name).is_symlink(), name
+        assert (installed / name).read_bytes() == source.read_bytes(), name
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_sdist(tmp_path_factory.mktemp("sdist"))
+
+
+def test_the_package_links_to_the_contract_handlers_fixtures_and_settings() -> None:
+    assert {
+        "openapi.yaml",
+        "admin.yaml",
+        "schemathesis.toml",
+        "fixtures/prospects.json",
+        "handlers/prospects.py",
+    } <= linked_files().keys()
+
+
+def test_a_wheel_install_works_from_any_directory(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    subprocess.run([*PIP, "wheel", "--no-deps", "-w", str(wheels), str(PROJECT)], check=True)
+    (wheel,) = wheels.glob("prospect_mock-*.whl")
+    assert_installs_and_works_from_any_directory(wheel, tmp_path)
+
+
+def test_the_sdist_holds_real_files_where_the_package_has_links(sdist: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        members = archive.getmembers()
+        root = sdist.name.removesuffix(".tar.gz")
+        links = [member.name for member in members if member.issym() or member.islnk()]
+        assert links == []
+        names = [member.name for member in members]
+        assert len(names) == len(set(names))
+        for name, source in linked_files().items():
+            member = archive.extractfile(f"{root}/prospect_mock/{name}")
+            assert member is not None, name
+            assert member.read() == source.read_bytes(), name
+
+
+def test_an_sdist_install_works_from_any_directory(sdist: Path, tmp_path: Path) -> None:
+    assert_installs_and_works_from_any_directory(sdist, tmp_path)
