@@ -4,6 +4,7 @@ middleware that every request crosses (CORS, body size, auth, validation)."""
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -28,7 +29,7 @@ from .contract import (
     load_admin_spec,
     load_spec,
 )
-from .database import Database
+from .database import Database, StoreError
 from .journal import Journal, JournalRecorder
 from .limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from .preferences import ForcedResponses, Latency
@@ -42,6 +43,8 @@ from .validation import VALIDATOR_MAP
 __all__ = ["create_app", "open_database"]
 
 HANDLERS_PACKAGE = "prospect_mock.handlers"
+
+_logger = logging.getLogger(__name__)
 
 
 def open_database(
@@ -92,7 +95,16 @@ def _closing(database: Database) -> Callable[[object], AbstractAsyncContextManag
     @asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
         yield
-        database.close()
+        try:
+            database.close()
+        except StoreError as error:
+            _logger.error(
+                "Could not fold %s.wal into %s (%s); the log still holds every acknowledged "
+                "write, and the next start reads it.",
+                database.path,
+                database.path,
+                error.reason,
+            )
 
     return lifespan
 

@@ -4,22 +4,26 @@ against the contract."""
 from __future__ import annotations
 
 import gc
+import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
 import click
-import uvicorn
 from rich.progress import track
 
-from . import seeding
+from . import http_server, seeding
 from .app import create_app
 from .contract import SPEC_PATH
-from .database import Database
+from .database import Database, StoreError
 from .generator import generate
+from .lock import DatabaseLocked, ProcessLock
 from .preferences import MAX_DELAY_MS
 from .storage import CorruptDatabaseError
 
@@ -118,11 +122,12 @@ def serve(
     random_seed: int,
 ) -> None:
     """Start the mock server."""
-    try:
+    base = f"http://{_client_host(host)}:{port}"
+    with _refusals():
         if seed_count is not None:
-            database = Database(db_path)
-            if database.is_new:
-                _fill_with_generated(database, seed_count, random_seed)
+            with _opened(db_path) as database:
+                if database.is_new:
+                    _fill_with_generated(database, seed_count, random_seed)
         app = create_app(
             db_path,
             seed=not no_seed,
@@ -131,9 +136,8 @@ def serve(
             latency_ms=latency_ms,
             log_requests=not quiet,
         )
-    except CorruptDatabaseError as error:
-        raise click.ClickException(str(error)) from None
-    base = f"http://{host}:{port}"
+        # Held for as long as the process lives, beside the app's own hold.
+        ProcessLock.acquire(Path(db_path)).announce(base)
     click.echo(f"prospect-mock serving {db_path}")
     click.echo(f"  API:  {base}/api/crm/prospect   (Authorization: Bearer sk_test_...)")
     click.echo(f"  Docs: {base}/ui/")
@@ -141,7 +145,7 @@ def serve(
     # The records loaded so far live as long as the server: the garbage collector need not
     # walk them again on every full collection (at 100,000 prospects, millions of objects).
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    http_server.run(app, host=host, port=port)
 
 
 def _exit_cleanly_after_shutdown() -> None:
@@ -159,18 +163,93 @@ def _exit_cleanly_after_shutdown() -> None:
 @_no_seed_option
 @_seed_count_option
 @_seed_option
-def reset(db_path: str, no_seed: bool, seed_count: int | None, random_seed: int) -> None:
-    """Empty the database and fill it again from the fixtures (or generated data)."""
-    try:
-        database = Database(db_path)
-    except CorruptDatabaseError as error:
-        raise click.ClickException(str(error)) from None
+@click.option(
+    "--api-key",
+    default="sk_test_prospect_mock_reset",
+    show_default=True,
+    help="Bearer key for the server that serves the database, if one does.",
+)
+def reset(
+    db_path: str, no_seed: bool, seed_count: int | None, random_seed: int, api_key: str
+) -> None:
+    """Empty the database and fill it again from the fixtures (or generated data).
+
+    If a server is serving the database, it is asked to reset its data (through its admin
+    API), so that it goes on serving the reset data.
+    """
+    with _refusals():
+        try:
+            with _opened(db_path) as database:
+                message = _reset_file(database, no_seed, seed_count, random_seed)
+        except DatabaseLocked as locked:
+            if locked.holder.url is None:
+                raise
+            message = _reset_through_server(locked, no_seed, seed_count, api_key)
+    click.echo(message)
+
+
+def _reset_file(database: Database, no_seed: bool, seed_count: int | None, seed: int) -> str:
     if seed_count is not None:
-        _fill_with_generated(database, seed_count, random_seed)
-        click.echo(f"{db_path}: reset to {seed_count} generated prospects (seed {random_seed}).")
-        return
+        _fill_with_generated(database, seed_count, seed)
+        return f"{database.path}: reset to {seed_count} generated prospects (seed {seed})."
     seeding.reset(database, seed=not no_seed)
-    click.echo(f"{db_path}: reset{'' if no_seed else ' to the fixtures'}.")
+    return f"{database.path}: reset{'' if no_seed else ' to the fixtures'}."
+
+
+@contextmanager
+def _opened(db_path: str) -> Iterator[Database]:
+    database = Database(db_path)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A database that cannot be opened or written is refused with one line."""
+    try:
+        yield
+    except (CorruptDatabaseError, DatabaseLocked, StoreError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _reset_through_server(
+    locked: DatabaseLocked, empty: bool, seed_count: int | None, key: str
+) -> str:
+    """Ask the server that holds the database to reset it."""
+    url, database = locked.holder.url, locked.database
+    if seed_count is not None:
+        raise click.ClickException(
+            f"{database} is served at {url}, which can reset it to its fixtures or to empty "
+            f"only; stop that server to reset the file to generated data."
+        )
+    target = f"{url}/__admin/reset{'?empty=true' if empty else ''}"
+    request = urllib.request.Request(
+        target, method="POST", headers={"Authorization": f"Bearer {key}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            answer.read()
+    except urllib.error.HTTPError as error:
+        detail = json.loads(error.read() or b"{}").get("detail", error.reason)
+        raise click.ClickException(f"The server at {url} refused the reset: {detail}") from None
+    except OSError as error:
+        raise click.ClickException(
+            f"{database} is held by process {locked.holder.pid}, but {url} does not answer "
+            f"({error}); nothing was reset."
+        ) from None
+    what = "emptied" if empty else "reset to the fixtures"
+    return f"{database}: {what} by the server at {url} (process {locked.holder.pid})."
+
+
+def _client_host(host: str) -> str:
+    """The address a client on this machine reaches a server listening on ``host`` at."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
 
 
 def _fill_with_generated(database: Database, count: int, random_seed: int) -> None:

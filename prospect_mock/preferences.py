@@ -121,7 +121,12 @@ def _examples(response: dict[str, Any]) -> tuple[str, list[tuple[str | None, Any
 
 
 def _forced(operation_id: str, preferences: dict[str, str]) -> tuple[int, str, Any]:
-    responses = _operations()[operation_id]["responses"]
+    # A range such as 5XX names no one status to answer with.
+    responses = {
+        status: response
+        for status, response in _operations()[operation_id]["responses"].items()
+        if status.isdigit()
+    }
     code, name = preferences.get("code"), preferences.get("example")
     if code is not None and code not in responses:
         documented = ", ".join(sorted(responses))

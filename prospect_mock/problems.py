@@ -1,7 +1,12 @@
-"""Every error the mock answers, as ``application/problem+json`` (RFC 9457), built here.
+"""Every error the mock answers, as ``application/problem+json`` (RFC 9457).
 
-Each response carries ``type``, ``title`` (the status phrase), ``status`` and ``detail``,
-one human sentence. Nothing else in the package builds an error response.
+Each body is :func:`problem_document`: ``type``, ``title`` (the status phrase), ``status``
+and ``detail``, one human sentence; no other module builds one. Most errors are raised as
+exceptions and answered by the error handlers installed here. Two middlewares sit outside
+Connexion's exception handling and send the document themselves: ``limits.py`` (413, a body
+too large) and ``preferences.py`` (400, a bad ``Prefer: delay``); below the app,
+``http_server.py`` answers request heads it refuses (408, 431, 501, 400). A forced error
+(``Prefer: code=404``) is the operation's documented example from the contract instead.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from starlette.exceptions import HTTPException
 from .contract import allowed_methods
 from .datasets import DataConflict
 from .records import NotFound, OrderConflict
+from .store import StoreError
 
 __all__ = ["PROBLEM_JSON", "install_error_handlers", "problem_document", "problem_response"]
 
@@ -50,6 +56,11 @@ def _not_found(_request: ConnexionRequest, error: NotFound) -> ConnexionResponse
 
 def _conflict(_request: ConnexionRequest, error: OrderConflict | DataConflict) -> ConnexionResponse:
     return problem_response(409, str(error))
+
+
+def _store_refused(_request: ConnexionRequest, error: StoreError) -> ConnexionResponse:
+    # 507 says "retry once there is room"; 503 that the store cannot write at the moment.
+    return problem_response(507 if error.full else 503, str(error))
 
 
 def _problem(_request: ConnexionRequest, error: ProblemException) -> ConnexionResponse:
@@ -99,6 +110,7 @@ def install_error_handlers(app: AsyncApp) -> None:
     app.add_error_handler(NotFound, _not_found)
     app.add_error_handler(OrderConflict, _conflict)
     app.add_error_handler(DataConflict, _conflict)
+    app.add_error_handler(StoreError, _store_refused)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnsupportedMediaTypeProblem, _unsupported_media_type)
     app.add_error_handler(HTTPException, _http_error)

@@ -1,44 +1,45 @@
-"""The database's two files: a snapshot, replaced atomically, and a write-ahead log.
+"""The formats of the database's two files: a snapshot and a write-ahead log.
 
-The snapshot (``prospect-mock.json``) is a TinyDB JSON file: every table as ``{id: record}``.
-Rewriting it on every write would make a write cost as much as the whole database, so each
-write is instead one checksummed line appended to the log (``prospect-mock.json.wal``) and
-fsynced before it is acknowledged. From time to time the log is folded into a new snapshot:
-written to a temporary file, fsynced, renamed over the old one. After a crash the snapshot
-is the old one or the new one, never a mix, and the log ends at most in one torn line: the
-write whose answer never left the server.
+The snapshot (``prospect-mock.json``) is a TinyDB JSON file: every table as ``{id: record}``,
+plus a ``meta`` table with the format version and the snapshot's generation (a random
+name). It is laid out one record per line, so that a large one can be read a record at a
+time. The log (``prospect-mock.json.wal``) starts with a header naming the generation of the
+snapshot it follows (and, while a fold writes a new snapshot, the generation it continues
+from), then holds one line per write: a CRC-32 and the write as JSON.
 
-A log belongs to one snapshot: its first line names the snapshot's generation, and, while a
-fold writes a new snapshot, the generation it continues from (see ``Database``). A log of
-any other generation was already folded into the snapshot (the crash came between the
-rename and the log's reset), or belongs to a file that was deleted; either way it is
-ignored.
+Only reading happens here; :mod:`prospect_mock.store` decides when and how files change.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-import weakref
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "FORMAT_VERSION",
     "CorruptDatabaseError",
-    "WriteAheadLog",
+    "check_format",
     "log_header",
+    "log_header_line",
+    "log_line",
     "read_log",
     "read_snapshot",
-    "write_snapshot",
+    "snapshot_chunks",
+    "tables_of",
 ]
 
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, FORMAT_VERSION)
+"""Version 1 is the same snapshot without a log."""
+_META_TABLE = "meta"
 _LOG_MAGIC = "prospect-mock-wal"
 READ_WHOLE_UP_TO = 32 * 2**20
 """A larger snapshot is read a record at a time: three times slower than in one piece, but
 its text is never in memory beside its records."""
+_CHUNK_BYTES = 2**20
 
 
 class CorruptDatabaseError(Exception):
@@ -127,143 +128,71 @@ class _SharedStrings:
         }
 
 
-def write_snapshot(path: Path, tables: dict[str, dict[str, Any]]) -> int:
-    """Replace ``path`` with ``tables`` as JSON, one record per line, so that a crash leaves
-    the old or the new file; return its size in bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftover_temporaries(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
-    try:
-        # mkstemp makes the file private; the database keeps the mode it had (or 0644).
-        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as file:
-            file.writelines(_snapshot_lines(tables))
-            file.flush()
-            os.fsync(file.fileno())
-            size = os.fstat(file.fileno()).st_size
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-    return size
+def check_format(path: Path, snapshot: dict[str, Any]) -> str:
+    """The snapshot's generation, after checking that it is a database this version reads."""
+    if not snapshot:
+        return ""
+    meta = snapshot.get(_META_TABLE, {}).get("format")
+    version = meta.get("version") if isinstance(meta, dict) else None
+    if version not in _READABLE_VERSIONS:
+        raise CorruptDatabaseError(
+            f"{path} is not a prospect-mock database of format {FORMAT_VERSION} "
+            f"(it says {version!r}); it was left untouched."
+        )
+    return str(meta.get("generation", ""))
 
 
-def _snapshot_lines(tables: dict[str, dict[str, Any]]) -> Iterator[str]:
+def tables_of(snapshot: dict[str, Any]) -> dict[str, Iterable[dict[str, Any]]]:
+    """The snapshot's tables, each as its records."""
+    return {
+        name: records.values()
+        for name, records in snapshot.items()
+        if name != _META_TABLE and isinstance(records, dict)
+    }
+
+
+def snapshot_chunks(
+    tables: dict[str, Iterable[dict[str, Any]]], generation: str
+) -> Iterator[bytes]:
+    """The snapshot of ``tables`` as ``generation``, in pieces of about a megabyte."""
+    pending: list[str] = []
+    size = 0
+    for line in _snapshot_lines(tables, generation):
+        pending.append(line)
+        size += len(line)
+        if size >= _CHUNK_BYTES:
+            yield "".join(pending).encode()
+            pending, size = [], 0
+    yield "".join(pending).encode()
+
+
+def _snapshot_lines(tables: dict[str, Iterable[dict[str, Any]]], generation: str) -> Iterator[str]:
     """The snapshot as JSON that TinyDB reads like any other, laid out one record per line
     so that :func:`_read_record_per_line` can read it a record at a time."""
+    rows = {
+        name: ((record["id"], record) for record in records) for name, records in tables.items()
+    }
+    rows[_META_TABLE] = iter([("format", {"version": FORMAT_VERSION, "generation": generation})])
     yield "{\n"
-    for number, (name, records) in enumerate(tables.items(), start=1):
-        yield f"{_encode(name)}: {{\n"
-        last = len(records)
-        for row, (key, record) in enumerate(records.items(), start=1):
-            yield f"{_encode(key)}: {_encode(record)}{',' if row < last else ''}\n"
-        yield "}\n" if number == len(tables) else "},\n"
+    for number, (name, pairs) in enumerate(rows.items(), start=1):
+        yield f"{_encode(name)}: {{"
+        separator = "\n"
+        for key, record in pairs:
+            yield f"{separator}{_encode(key)}: {_encode(record)}"
+            separator = ",\n"
+        yield "\n}\n" if number == len(rows) else "\n},\n"
     yield "}\n"
 
 
-def remove_leftover_temporaries(path: Path) -> None:
-    # A process killed mid-write leaves its temporary file; the database itself is whole.
-    for leftover in path.parent.glob(f"{_temporary_prefix(path)}*.tmp"):
-        leftover.unlink(missing_ok=True)
+def log_header_line(generation: str, after: str = "") -> bytes:
+    """The log's first line: it follows the snapshot ``generation`` or, while a fold writes
+    that snapshot, continues the log of the snapshot ``after``."""
+    return f"{_LOG_MAGIC} {generation}{f' after {after}' if after else ''}\n".encode()
 
 
-class WriteAheadLog:
-    """Appends entries as checksummed lines, fsynced by :meth:`append` itself or, for a
-    group of them, by one :meth:`sync`.
-
-    Reading never changes the file, so a second :class:`Database` may open a live one to
-    look at it; the log is opened for writing at the first append.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-        self._generation = ""
-        self._end = 0
-        """Where the last whole entry ends; 0 while the log has no header for this snapshot."""
-        self._synced_end = 0
-
-    @property
-    def size(self) -> int:
-        return self._end
-
-    def resume(self, end: int, generation: str) -> None:
-        """Append after ``end`` (0: start anew at the first append) under ``generation``."""
-        self._generation = generation
-        self._end = self._synced_end = end
-
-    def append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
-        """Write ``entry``; it is on disk when this returns, or, without ``sync``, once
-        :meth:`sync` has returned."""
-        line = _encode(entry)
-        record = f"{zlib.crc32(line.encode()):08x} {line}\n".encode()
-        if self._end == 0:  # no header yet: a new or stale log, or a start that failed
-            self.start(self._generation)
-        fd = self._file()
-        try:
-            os.pwrite(fd, record, self._end)
-            if sync:
-                os.fdatasync(fd)
-        except BaseException:
-            # A partly written line must not stay in front of the next entry.
-            os.ftruncate(fd, self._end)
-            raise
-        self._end += len(record)
-        if sync:
-            self._synced_end = self._end
-
-    def sync(self) -> None:
-        """Make every entry appended so far durable. Safe to call from another thread while
-        entries are appended: those may or may not be included."""
-        end = self._end
-        if self._fd is not None:
-            os.fdatasync(self._fd)
-        self._synced_end = end
-
-    def discard_unsynced(self) -> None:
-        """Cut off what a failed :meth:`sync` could not make durable."""
-        self._end = min(self._end, self._synced_end)
-        if self._fd is not None:
-            os.ftruncate(self._fd, self._end)
-
-    def start(self, generation: str, *, after: str = "") -> None:
-        """Empty the log for the snapshot of ``generation``. That snapshot already holds
-        everything logged so far, or, ``after`` another generation, will once it is written:
-        until then the log continues the one set aside for that other generation."""
-        self._generation, self._end = generation, 0
-        header = f"{_LOG_MAGIC} {generation}{f' after {after}' if after else ''}\n".encode()
-        fd = self._file()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, header, 0)
-        os.fsync(fd)
-        self._end = self._synced_end = len(header)
-
-    def set_aside(self, path: Path) -> None:
-        """Move the log, every entry on disk, to ``path``; the next write starts a new one."""
-        if self._fd is not None:
-            os.fdatasync(self._fd)
-            self.close()
-        if self.path.exists():
-            os.replace(self.path, path)
-            _fsync_directory(self.path.parent)
-        self._end = self._synced_end = 0
-
-    def close(self) -> None:
-        if self._fd is not None:
-            self._closer()
-            self._fd = None
-
-    def _file(self) -> int:
-        if self._fd is None:
-            created = not self.path.exists()
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._closer = weakref.finalize(self, os.close, self._fd)
-            if created:
-                _fsync_directory(self.path.parent)
-            # Cut off the torn line a crash may have left, before writing after it.
-            os.ftruncate(self._fd, self._end)
-        return self._fd
+def log_line(entry: dict[str, Any]) -> bytes:
+    line = _encode(entry)
+    return f"{zlib.crc32(line.encode()):08x} {line}\n".encode()
 
 
 def log_header(path: Path) -> tuple[str, str] | None:
@@ -318,16 +247,3 @@ def _parse_entry(line: bytes) -> dict[str, Any] | None:
 
 def _encode(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _temporary_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
-def _fsync_directory(directory: Path) -> None:
-    # A rename or a new file is durable only once the directory entry reaches the disk.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -69,7 +69,7 @@ def test_every_example_matches_its_schema(example: Any, schema: dict[str, Any]) 
 def test_every_error_response_is_a_problem() -> None:
     for _, _, operation in operations():
         for status, response in operation["responses"].items():
-            if status.startswith("4"):
+            if status.startswith(("4", "5")):
                 assert list(response["content"]) == ["application/problem+json"]
 
 

@@ -15,10 +15,11 @@ from starlette.testclient import TestClient
 from tinydb import TinyDB
 from tinydb.table import Table as TinyTable
 
-from prospect_mock import create_app, database, storage
+from prospect_mock import create_app, files, storage, store
 from prospect_mock.app import build_records, open_database
-from prospect_mock.database import FORMAT_VERSION, Database
-from prospect_mock.storage import CorruptDatabaseError
+from prospect_mock.database import Database
+from prospect_mock.storage import FORMAT_VERSION, CorruptDatabaseError
+from prospect_mock.store import Store, StoreError
 
 from .conftest import AUTH, LEADS, PROSPECTS, assert_problem
 
@@ -39,9 +40,11 @@ def test_a_new_database_is_seeded_and_written_whole(db_path: Path) -> None:
     assert data["meta"]["format"]["version"] == FORMAT_VERSION
     assert len(data["prospects"]) >= 30
     assert log_entries(db_path) == []
-    assert sorted(p.name for p in db_path.parent.iterdir()) == ["db.json", "db.json.wal"], (
-        "no temporary files left"
-    )
+    assert sorted(p.name for p in db_path.parent.iterdir()) == [
+        "db.json",
+        "db.json.lock",
+        "db.json.wal",
+    ], "no temporary files left"
 
 
 def test_an_unseeded_database_starts_empty(db_path: Path) -> None:
@@ -79,7 +82,7 @@ def test_a_write_is_fsynced_before_it_is_acknowledged(
 ) -> None:
     records = build_records(open_database(db_path))
     synced: list[int] = []
-    monkeypatch.setattr(storage.os, "fdatasync", synced.append)
+    monkeypatch.setattr(files, "fdatasync", synced.append)
     records["prospects"].create({"company": "Synced"})
     assert len(synced) == 1
 
@@ -89,18 +92,18 @@ def test_a_failed_write_changes_neither_disk_nor_memory(
 ) -> None:
     records = build_records(open_database(db_path))
     records["prospects"].update("prospect_abc123", {"company_name": "Before"})
-    files = db_path.read_bytes(), log_of(db_path).read_bytes()
+    before = db_path.read_bytes(), log_of(db_path).read_bytes()
     listed = records["prospects"].list(limit=100, offset=0)
 
     def disk_full(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(storage.os, "fdatasync", disk_full)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(files, "fdatasync", disk_full)
+    with pytest.raises(StoreError, match="is full; nothing was changed"):
         records["prospects"].delete("prospect_abc123")
-    with pytest.raises(OSError):
+    with pytest.raises(StoreError):
         records["prospects"].create({"company": "Lost"})
-    assert (db_path.read_bytes(), log_of(db_path).read_bytes()) == files
+    assert (db_path.read_bytes(), log_of(db_path).read_bytes()) == before
     assert records["prospects"].list(limit=100, offset=0) == listed, "same records, same order"
     assert records["prospect_leads"].list("prospect_abc123", 20, 0).total > 0
     monkeypatch.undo()
@@ -172,7 +175,7 @@ def wait_for_fold(db_path: Path) -> None:
 def test_the_log_is_folded_into_the_snapshot_when_it_grows(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(database, "_MIN_LOG_BYTES", 0)
+    monkeypatch.setattr(store, "MIN_LOG_BYTES", 0)
     records = build_records(open_database(db_path))
     listed_before = records["prospects"].list(limit=100, offset=0)
     snapshot_size = db_path.stat().st_size
@@ -192,15 +195,15 @@ def test_a_fold_goes_on_beside_writes_and_a_crash_in_it_loses_nothing(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records = build_records(open_database(db_path))["prospects"]
-    monkeypatch.setattr(database, "_MIN_LOG_BYTES", 0)
+    monkeypatch.setattr(store, "MIN_LOG_BYTES", 0)
     release = threading.Event()
-    real_write_snapshot = database.write_snapshot
+    real_write_snapshot = Store._write_snapshot
 
-    def slow_write_snapshot(path: Path, tables: dict) -> int:
+    def slow_write_snapshot(self: Store, tables: dict, generation: str) -> None:
         assert release.wait(30)
-        return real_write_snapshot(path, tables)
+        real_write_snapshot(self, tables, generation)
 
-    monkeypatch.setattr(database, "write_snapshot", slow_write_snapshot)
+    monkeypatch.setattr(Store, "_write_snapshot", slow_write_snapshot)
     before = []
     while not set_aside_log_of(db_path).exists():
         before.append(records.create({"company": f"Before {len(before)}"}))
@@ -222,22 +225,22 @@ def test_a_fold_that_failed_is_finished_by_the_next_one(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records = build_records(open_database(db_path))["prospects"]
-    monkeypatch.setattr(database, "_MIN_LOG_BYTES", 0)
-    real_write_snapshot = database.write_snapshot
+    monkeypatch.setattr(store, "MIN_LOG_BYTES", 0)
+    real_write_snapshot = Store._write_snapshot
     failed = threading.Event()
     created: list[dict] = []
     missing_while_folding_again: list[str] = []
 
-    def full_disk_once(path: Path, tables: dict) -> int:
+    def full_disk_once(self: Store, tables: dict, generation: str) -> None:
         if not failed.is_set():
             failed.set()
             raise OSError(28, "No space left on device")
         # A crash now must lose nothing either: the files alone hold every acknowledged write.
         on_disk = Database(db_path).table("prospects")
         missing_while_folding_again.extend(r["id"] for r in created if r["id"] not in on_disk)
-        return real_write_snapshot(path, tables)
+        real_write_snapshot(self, tables, generation)
 
-    monkeypatch.setattr(database, "write_snapshot", full_disk_once)
+    monkeypatch.setattr(Store, "_write_snapshot", full_disk_once)
     while not failed.is_set():
         created.append(records.create({"company": f"Before {len(created)}"}))
     while any(thread.name == "prospect-mock fold" for thread in threading.enumerate()):
@@ -367,13 +370,13 @@ def test_concurrent_requests_share_fsyncs_and_each_waits_for_its_own(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     synced: list[int] = []
-    real_fdatasync = storage.os.fdatasync
+    real_fdatasync = files.fdatasync
 
     def counted(fd: int) -> None:
         synced.append(fd)
         real_fdatasync(fd)
 
-    monkeypatch.setattr(storage.os, "fdatasync", counted)
+    monkeypatch.setattr(files, "fdatasync", counted)
 
     async def create_40_at_once() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=create_app(db_path))
@@ -400,9 +403,11 @@ def test_a_refused_fsync_fails_the_request_and_memory_goes_back_to_the_disk(
     def disk_error(_fd: int) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(storage.os, "fdatasync", disk_error)
-    assert_problem(client.post(PROSPECTS, json={"company": "Never stored"}), 500)
-    assert_problem(client.delete(f"{PROSPECTS}/prospect_abc123"), 500)
+    monkeypatch.setattr(files, "fdatasync", disk_error)
+    assert_problem(
+        client.post(PROSPECTS, json={"company": "Never stored"}), 503, "Input/output error"
+    )
+    assert_problem(client.delete(f"{PROSPECTS}/prospect_abc123"), 503, "nothing was changed")
     monkeypatch.undo()
     assert client.get(PROSPECTS, params={"limit": 100}).json() == listed
     assert client.get(f"{PROSPECTS}/prospect_abc123").status_code == 200
