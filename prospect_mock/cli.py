@@ -136,8 +136,10 @@ def serve(
             latency_ms=latency_ms,
             log_requests=not quiet,
         )
-        # Held for as long as the process lives, beside the app's own hold.
-        ProcessLock.acquire(Path(db_path)).announce(base)
+        # Held for as long as the process lives, beside the app's own hold. A port the
+        # system picks (0) is not known here: `reset` then says to stop the server instead.
+        if port:
+            ProcessLock.acquire(Path(db_path)).announce(base)
     click.echo(f"prospect-mock serving {db_path}")
     click.echo(f"  API:  {base}/api/crm/prospect   (Authorization: Bearer sk_test_...)")
     click.echo(f"  Docs: {base}/ui/")
@@ -232,8 +234,9 @@ def _reset_through_server(
         with urllib.request.urlopen(request, timeout=60) as answer:
             answer.read()
     except urllib.error.HTTPError as error:
-        detail = json.loads(error.read() or b"{}").get("detail", error.reason)
-        raise click.ClickException(f"The server at {url} refused the reset: {detail}") from None
+        raise click.ClickException(
+            f"The server at {url} refused the reset: {_problem_detail(error)}"
+        ) from None
     except OSError as error:
         raise click.ClickException(
             f"{database} is held by process {locked.holder.pid}, but {url} does not answer "
@@ -241,6 +244,16 @@ def _reset_through_server(
         ) from None
     what = "emptied" if empty else "reset to the fixtures"
     return f"{database}: {what} by the server at {url} (process {locked.holder.pid})."
+
+
+def _problem_detail(error: urllib.error.HTTPError) -> str:
+    try:
+        problem = json.loads(error.read())
+    except ValueError:
+        problem = None
+    return (
+        str(problem.get("detail")) if isinstance(problem, dict) else f"{error.code} {error.reason}"
+    )
 
 
 def _client_host(host: str) -> str:

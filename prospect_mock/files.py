@@ -26,6 +26,7 @@ __all__ = [
     "unlink",
     "write",
     "write_all",
+    "write_chunks",
 ]
 
 OPERATIONS = (

@@ -226,3 +226,14 @@ def test_a_fold_in_a_read_only_folder_never_touches_the_live_log(
     assert "Could not fold" in caplog.text
     with TestClient(create_app(db, seed=False), headers=AUTH) as restarted:
         assert state_of(restarted) == acknowledged
+
+
+def test_reset_of_a_server_with_its_own_keys_needs_one_of_them(tmp_path: Path) -> None:
+    db = tmp_path / "db.json"
+    with running(db, "--quiet", "--api-key", "team-key") as server:
+        refused = run("reset", "--db", str(db))
+        assert refused.returncode == 1
+        [line] = refused.stderr.strip().splitlines()
+        assert f"The server at {server.base} refused the reset" in line, line
+        accepted = run("reset", "--db", str(db), "--api-key", "team-key")
+        assert accepted.returncode == 0, accepted.stderr
