@@ -89,9 +89,9 @@ def prepare_database(path: Path, size: int) -> None:
 
 
 @contextmanager
-def mock(database: Path, workdir: Path) -> Iterator[Server]:
+def mock(database: Path, workdir: Path, *options: str) -> Iterator[Server]:
     port = free_port()
-    command = [PROSPECT_MOCK, "serve", "--db", database, "--port", str(port), "--quiet"]
+    command = [PROSPECT_MOCK, "serve", "--db", database, "--port", str(port), "--quiet", *options]
     with _running("prospect-mock", command, port, workdir) as server:
         yield server
 

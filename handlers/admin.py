@@ -1,32 +1,45 @@
-"""``/__admin``: test-setup controls, described in ``admin.yaml``."""
+"""``/__admin``: test-setup controls for the request's workspace, described in
+``admin.yaml``."""
 
 from typing import Any
 
-from prospect_mock import datasets, seeding, state
-from prospect_mock.endpoints import JSON
+from prospect_mock import datasets, endpoints, journal, seeding, workspaces
 
 
-def reset(empty: bool = False) -> tuple[dict[str, int], int, dict[str, str]]:
-    database = state.current().database
-    seeding.reset(database, seed=not empty)
-    return datasets.counts(database), 200, JSON
+def reset(empty: bool = False) -> endpoints.Response:
+    database = workspaces.current().database
+    (seeding.EMPTY if empty else workspaces.registry().seed).fill(database)
+    return datasets.counts(database), 200, endpoints.JSON
 
 
-def export() -> tuple[dict[str, Any], int, dict[str, str]]:
-    return datasets.export(state.current().database), 200, JSON
+def export() -> endpoints.Response:
+    return datasets.export(workspaces.current().database), 200, endpoints.JSON
 
 
-def load(body: dict[str, Any]) -> tuple[dict[str, int], int, dict[str, str]]:
+def load(body: dict[str, Any]) -> endpoints.Response:
     datasets.check_fits(body)
-    database = state.current().database
+    database = workspaces.current().database
     database.replace(body)
-    return datasets.counts(database), 200, JSON
+    return datasets.counts(database), 200, endpoints.JSON
 
 
-def list_requests(limit: int) -> tuple[dict[str, Any], int, dict[str, str]]:
-    entries, total = state.current().journal.newest(limit)
-    return {"data": entries, "total": total}, 200, JSON
+# The filters come as keyword arguments, with whatever else Connexion passes (the user).
+def list_requests(limit: int, **query: Any) -> endpoints.Response:
+    matching = journal.RequestFilter.of(query)
+    entries, total = workspaces.current().journal.newest(limit, matching)
+    return {"data": entries, "total": total}, 200, endpoints.JSON
 
 
-def clear_requests() -> tuple[dict[str, int], int, dict[str, str]]:
-    return {"deleted": state.current().journal.clear()}, 200, JSON
+def count_requests(**query: Any) -> endpoints.Response:
+    count = workspaces.current().journal.count(journal.RequestFilter.of(query))
+    return {"count": count}, 200, endpoints.JSON
+
+
+async def wait_for_requests(count: int, timeout_ms: int, **query: Any) -> endpoints.Response:
+    matching = journal.RequestFilter.of(query)
+    found = await workspaces.current().journal.wait(matching, count, timeout_ms / 1000)
+    return {"count": found}, 200, endpoints.JSON
+
+
+def clear_requests() -> endpoints.Response:
+    return {"deleted": workspaces.current().journal.clear()}, 200, endpoints.JSON

@@ -22,10 +22,11 @@ from . import http_server, seeding
 from .app import create_app
 from .contract import SPEC_PATH
 from .database import Database, StoreError
-from .generator import generate
 from .lock import DatabaseLocked, ProcessLock
 from .preferences import MAX_DELAY_MS
+from .seeding import EMPTY, FIXTURES, Seed, generated
 from .storage import CorruptDatabaseError
+from .workspaces import DEFAULT_MAX_WORKSPACES
 
 __all__ = ["main"]
 
@@ -109,6 +110,13 @@ def main() -> None:
 @click.option("--quiet", is_flag=True, help="Do not print a line for each request.")
 @_seed_count_option
 @_seed_option
+@click.option(
+    "--max-workspaces",
+    default=DEFAULT_MAX_WORKSPACES,
+    show_default=True,
+    type=click.IntRange(1),
+    help="How many workspaces the server holds at most, default included.",
+)
 def serve(
     host: str,
     port: int,
@@ -120,26 +128,31 @@ def serve(
     quiet: bool,
     seed_count: int | None,
     random_seed: int,
+    max_workspaces: int,
 ) -> None:
     """Start the mock server."""
-    base = f"http://{_client_host(host)}:{port}"
+    if seed_count is not None:
+        seed = _generated(seed_count, random_seed)
+    else:
+        seed = EMPTY if no_seed else FIXTURES
     with _refusals():
-        if seed_count is not None:
-            with _opened(db_path) as database:
-                if database.is_new:
-                    _fill_with_generated(database, seed_count, random_seed)
         app = create_app(
             db_path,
-            seed=not no_seed,
+            seed=seed,
+            max_workspaces=max_workspaces,
             api_keys=api_keys,
             cors_origins=cors_origins or ("*",),
             latency_ms=latency_ms,
             log_requests=not quiet,
         )
-        # Held for as long as the process lives, beside the app's own hold. A port the
-        # system picks (0) is not known here: `reset` then says to stop the server instead.
-        if port:
-            ProcessLock.acquire(Path(db_path)).announce(base)
+        # Once the database is held: a second server on the same file and port is told
+        # whose the file is, not only that the port is taken.
+        sockets = http_server.listen(host, port)
+        base = f"http://{_client_host(host)}:{sockets[0].getsockname()[1]}"
+        # Held for as long as the process lives, beside the app's own hold.
+        ProcessLock.acquire(Path(db_path)).announce(base)
+    # The server listens already (connections wait for it), and click.echo flushes: a
+    # parent reading a pipe can connect to the API line's address as soon as it reads it.
     click.echo(f"prospect-mock serving {db_path}")
     click.echo(f"  API:  {base}/api/crm/prospect   (Authorization: Bearer sk_test_...)")
     click.echo(f"  Docs: {base}/ui/")
@@ -147,7 +160,7 @@ def serve(
     # The records loaded so far live as long as the server: the garbage collector need not
     # walk them again on every full collection (at 100,000 prospects, millions of objects).
     gc.freeze()
-    http_server.run(app, host=host, port=port)
+    http_server.run(app, sockets)
 
 
 def _exit_cleanly_after_shutdown() -> None:
@@ -192,7 +205,7 @@ def reset(
 
 def _reset_file(database: Database, no_seed: bool, seed_count: int | None, seed: int) -> str:
     if seed_count is not None:
-        _fill_with_generated(database, seed_count, seed)
+        _generated(seed_count, seed).fill(database)
         return f"{database.path}: reset to {seed_count} generated prospects (seed {seed})."
     seeding.reset(database, seed=not no_seed)
     return f"{database.path}: reset{'' if no_seed else ' to the fixtures'}."
@@ -209,10 +222,11 @@ def _opened(db_path: str) -> Iterator[Database]:
 
 @contextmanager
 def _refusals() -> Iterator[None]:
-    """A database that cannot be opened or written is refused with one line."""
+    """A database that cannot be opened or written, or an address that cannot be listened
+    on, is refused with one line."""
     try:
         yield
-    except (CorruptDatabaseError, DatabaseLocked, StoreError) as error:
+    except (CorruptDatabaseError, DatabaseLocked, StoreError, http_server.CannotListen) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -223,8 +237,8 @@ def _reset_through_server(
     url, database = locked.holder.url, locked.database
     if seed_count is not None:
         raise click.ClickException(
-            f"{database} is served at {url}, which can reset it to its fixtures or to empty "
-            f"only; stop that server to reset the file to generated data."
+            f"{database} is served at {url}, which can reset it to the data it seeds with or "
+            f"to empty only; stop that server to reset the file to other generated data."
         )
     target = f"{url}/__admin/reset{'?empty=true' if empty else ''}"
     request = urllib.request.Request(
@@ -242,7 +256,7 @@ def _reset_through_server(
             f"{database} is held by process {locked.holder.pid}, but {url} does not answer "
             f"({error}); nothing was reset."
         ) from None
-    what = "emptied" if empty else "reset to the fixtures"
+    what = "emptied" if empty else "reset to its seed data"
     return f"{database}: {what} by the server at {url} (process {locked.holder.pid})."
 
 
@@ -265,14 +279,14 @@ def _client_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _fill_with_generated(database: Database, count: int, random_seed: int) -> None:
+def _generated(count: int, random_seed: int) -> Seed:
     # A bar only when generating takes more than a moment (about a second per 10,000).
     def progress(steps: Iterable[int]) -> Iterable[int]:
         return track(
             steps, description="Generating prospects", transient=True, disable=count < 2000
         )
 
-    database.replace(generate(count, random_seed, seeding.load_fixtures(), progress))
+    return generated(count, random_seed, progress)
 
 
 SCHEMATHESIS_CONFIG = Path(__file__).with_name("schemathesis.toml")

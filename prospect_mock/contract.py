@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import yaml
 from connexion.spec import Specification
 from starlette.routing import compile_path
+from starlette.types import Scope
 
 __all__ = [
     "ADMIN_SPEC_PATH",
@@ -20,6 +21,8 @@ __all__ = [
     "is_concrete_path",
     "load_admin_spec",
     "load_spec",
+    "operation_id",
+    "route_path",
 ]
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
@@ -54,31 +57,49 @@ _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tr
 
 
 @cache
-def _method_table() -> tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]:
-    """Every path of both contracts, under its base path, with the methods it offers."""
+def _method_table() -> tuple[tuple[str, re.Pattern[str], dict[str, str]], ...]:
+    """Every path of both contracts, under its base path, with the operation of each method
+    it offers."""
     table = []
     for spec in (load_spec(), load_admin_spec()):
         base = urlparse(spec["servers"][0]["url"]).path.rstrip("/")
         for template, item in spec["paths"].items():
-            methods = frozenset(m.upper() for m in item if m in _HTTP_METHODS)
-            table.append((base + template, compile_path(base + template)[0], methods))
+            operations = {m.upper(): item[m]["operationId"] for m in item if m in _HTTP_METHODS}
+            table.append((base + template, compile_path(base + template)[0], operations))
     return tuple(table)
 
 
-def allowed_methods(path: str) -> list[str]:
-    """The methods the contract offers on ``path`` (HEAD goes with GET), sorted.
+def _operations_at(path: str) -> list[dict[str, str]]:
+    """The operations of every path that matches ``path``. As OpenAPI says, a concrete path
+    (``/prospect-lead/reorder``) is matched before a templated one (``/prospect-lead/{id}``)."""
+    concrete = [operations for template, _, operations in _method_table() if template == path]
+    return concrete or [operations for _, regex, operations in _method_table() if regex.match(path)]
 
-    As OpenAPI says, a concrete path (``/prospect-lead/reorder``) is matched before a
-    templated one (``/prospect-lead/{id}``).
-    """
-    concrete = [methods for template, _, methods in _method_table() if template == path]
-    templated = [methods for _, regex, methods in _method_table() if regex.match(path)]
-    methods = set().union(*(concrete or templated))
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the contract offers on ``path`` (HEAD goes with GET), sorted."""
+    methods = set().union(*_operations_at(path))
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
 
 
+def operation_id(method: str, path: str) -> str | None:
+    """The operationId that serves ``method`` on ``path`` (HEAD is GET's), if any."""
+    method = "GET" if method == "HEAD" else method
+    for operations in _operations_at(path):
+        if method in operations:
+            return operations[method]
+    return None
+
+
 def is_concrete_path(path: str) -> bool:
     """Whether ``path`` is one of the contract's paths that has no parameter."""
     return any(template == path for template, _, _ in _method_table())
+
+
+def route_path(scope: Scope) -> str:
+    """The request's path as the contract knows it: without the workspace prefix, which
+    routing puts in ASGI's ``root_path``."""
+    path: str = scope["path"]
+    return path[len(scope.get("root_path", "")) :] or "/"

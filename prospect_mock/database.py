@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .storage import EncodedTable
 from .store import Store, StoreError
 from .tables import Record, SavedRecord, Table
 
@@ -122,16 +123,21 @@ class Database:
             # Shielded: a client that hangs up must not cancel the others' fsync.
             await asyncio.shield(self._sync)
 
-    def replace(self, tables: Mapping[str, Iterable[Record]]) -> None:
+    def replace(
+        self,
+        tables: Mapping[str, Iterable[Record]],
+        encoded: Mapping[str, EncodedTable] | None = None,
+    ) -> None:
         """Make the database hold exactly ``tables`` (records keyed by ``id``), in one write:
-        all of it, or, if the disk refuses (:class:`StoreError`), nothing."""
+        all of it, or, if the disk refuses (:class:`StoreError`), nothing. ``encoded`` has
+        tables of them already encoded, in the same order: they are written as they are."""
         with self._lock:
             previous = self._tables
             self._tables = {name: Table(records) for name, records in tables.items()}
             for name, table in previous.items():
                 self.table(name).keep_indexes_of(table)
             try:
-                self._store.replace(self._frozen())
+                self._store.replace({**self._frozen(), **(encoded or {})})
             except BaseException:
                 self._tables = previous
                 raise
@@ -148,6 +154,17 @@ class Database:
                     self._store.replace(self._frozen())
             finally:
                 self._store.close()
+
+    def delete(self) -> None:
+        """Remove the database's files (:class:`StoreError` if the disk refuses; it is then
+        still whole)."""
+        with self._lock:
+            self._store.delete()
+
+    @property
+    def created_at(self) -> str | None:
+        """When the database was created; None while it is new."""
+        return self._store.created_at
 
     def _load(self) -> None:
         """Load what the files hold, keeping the indexes the tables keep now."""

@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from .records import Collection, LineItems, Page
-from .state import current
+from .workspaces import current
 
-__all__ = ["JSON", "CollectionEndpoints", "LineItemEndpoints"]
+__all__ = ["JSON", "CollectionEndpoints", "LineItemEndpoints", "Response"]
 
 Response = tuple[dict[str, Any], int, dict[str, str]]
 RecordsT = TypeVar("RecordsT", Collection, LineItems)

@@ -16,7 +16,10 @@ from typing import Any
 from .datasets import DataSet
 from .resources import RESOURCE_TYPES
 
-__all__ = ["generate"]
+__all__ = ["Progress", "generate"]
+
+Progress = Callable[[Iterable[int]], Iterable[int]]
+"""Wraps the loop over prospects, for a progress bar."""
 
 _FIRST = [
     "Olivia",
@@ -107,7 +110,7 @@ def generate(
     count: int,
     seed: int,
     fixtures: DataSet,
-    progress: Callable[[Iterable[int]], Iterable[int]] = iter,
+    progress: Progress = iter,
 ) -> DataSet:
     """``count`` prospects with 0-4 leads and 0-3 opportunities each, as a data set.
 

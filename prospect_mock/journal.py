@@ -1,37 +1,114 @@
-"""The request journal: the last requests to the Prospect API, with their answers."""
+"""The request journal: the last requests to the Prospect API, with their answers, and the
+questions a test asks of it (how many matched, and waiting until enough have)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .records import timestamp
+from .clock import timestamp
+from .contract import operation_id, route_path
 
-__all__ = ["Journal", "JournalRecorder"]
+__all__ = ["MAX_ENTRIES", "Journal", "JournalRecorder", "RequestFilter", "WaitTimedOut"]
 
 MAX_ENTRIES = 500
 MAX_BODY_BYTES = 64 * 1024
 
+Entry = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """Which entries a question is about; a field left out matches every entry.
+
+    ``path`` is matched whole, ``*`` standing for any characters; ``status`` is a status
+    (``201``) or a class of them (``5XX``).
+    """
+
+    operation: str | None = None
+    method: str | None = None
+    path: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def of(cls, query: Mapping[str, Any]) -> RequestFilter:
+        """The filter named in ``query``, which may hold other names too."""
+        return cls(**{name: query.get(name) for name in cls.__dataclass_fields__})
+
+    def __str__(self) -> str:
+        named = [f"{name}={value}" for name, value in vars(self).items() if value is not None]
+        return ", ".join(named) or "any request"
+
+    def matches(self, entry: Entry) -> bool:
+        return (
+            (self.operation is None or entry["operation"] == self.operation)
+            and (self.method is None or entry["method"] == self.method)
+            and (self.path is None or fnmatchcase(entry["path"], self.path))
+            and (self.status is None or _status_matches(entry["status"], self.status))
+        )
+
+
+def _status_matches(status: int, wanted: str) -> bool:
+    if wanted.upper().endswith("XX"):
+        return str(status)[0] == wanted[0]
+    return str(status) == wanted
+
+
+class WaitTimedOut(Exception):
+    """Fewer requests than awaited arrived in time; the message says how many did."""
+
 
 class Journal:
-    """A bounded, thread-safe list of entries, newest last."""
+    """A bounded list of entries, newest last, that a waiting test hears about at once."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=max_entries)
+        self._entries: deque[Entry] = deque(maxlen=max_entries)
         self._lock = threading.Lock()
+        self._waiting: set[asyncio.Future[None]] = set()
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, entry: Entry) -> None:
         with self._lock:
             self._entries.append(entry)
+        for waiter in self._waiting:
+            if not waiter.done():
+                waiter.set_result(None)
 
-    def newest(self, limit: int) -> tuple[list[dict[str, Any]], int]:
-        """Up to ``limit`` entries, newest first, and how many there are in all."""
-        with self._lock:
-            return list(reversed(self._entries))[:limit], len(self._entries)
+    def newest(self, limit: int, matching: RequestFilter) -> tuple[list[Entry], int]:
+        """Up to ``limit`` matching entries, newest first, and how many match in all."""
+        found = self._matching(matching)
+        return found[::-1][:limit], len(found)
+
+    def count(self, matching: RequestFilter) -> int:
+        return len(self._matching(matching))
+
+    async def wait(self, matching: RequestFilter, count: int, timeout_s: float) -> int:
+        """Return as soon as ``count`` entries match (how many do), or raise
+        :class:`WaitTimedOut` once ``timeout_s`` has passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while (found := self.count(matching)) < count and loop.time() < deadline:
+            waiter = loop.create_future()
+            self._waiting.add(waiter)
+            try:
+                await asyncio.wait_for(waiter, deadline - loop.time())
+            except TimeoutError:
+                pass
+            finally:
+                self._waiting.discard(waiter)
+        if found < count:
+            raise WaitTimedOut(
+                f"Only {found} of the {count} requests matching {matching} arrived within "
+                f"{timeout_s * 1000:g} ms."
+            )
+        return found
 
     def clear(self) -> int:
         with self._lock:
@@ -39,20 +116,45 @@ class Journal:
             self._entries.clear()
             return count
 
+    def _matching(self, matching: RequestFilter) -> list[Entry]:
+        with self._lock:
+            return [entry for entry in self._entries if matching.matches(entry)]
+
 
 class JournalRecorder:
-    """Records every request under ``/api/`` in the journal, once it is answered."""
+    """Records every request under ``/api/`` in the journal that ``journal_of(scope)``
+    names, before the last byte of its answer is sent: a client that has its answer finds
+    it in the journal."""
 
-    def __init__(self, app: ASGIApp, journal: Journal) -> None:
+    def __init__(self, app: ASGIApp, journal_of: Callable[[Scope], Journal]) -> None:
         self.app = app
-        self.journal = journal
+        self.journal_of = journal_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        path = route_path(scope) if scope["type"] == "http" else ""
+        if not path.startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        at, started = timestamp(), time.perf_counter()
-        request_body, response_body, status = bytearray(), bytearray(), 500
+        journal = self.journal_of(scope)
+        entry: Entry = {
+            "at": timestamp(),
+            "operation": operation_id(scope["method"], path),
+            "method": scope["method"],
+            "path": path,
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "status": 500,
+        }
+        started = time.perf_counter()
+        request_body, response_body = bytearray(), bytearray()
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            recorded = True
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            entry["request_body"] = _text(request_body)
+            entry["response_body"] = _text(response_body)
+            journal.add(entry)
 
         async def receive_and_keep() -> Message:
             message = await receive()
@@ -60,30 +162,21 @@ class JournalRecorder:
             return message
 
         async def send_and_keep(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                entry["status"] = message["status"]
             elif message["type"] == "http.response.body":
                 response_body.extend(
                     message.get("body", b"")[: MAX_BODY_BYTES - len(response_body)]
                 )
+                if not message.get("more_body", False):
+                    record()
             await send(message)
 
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            self.journal.add(
-                {
-                    "at": at,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "query": scope.get("query_string", b"").decode("latin-1"),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "request_body": _text(request_body),
-                    "response_body": _text(response_body),
-                }
-            )
+            if not recorded:
+                record()
 
 
 def _text(body: bytearray) -> str | None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import PROBLEM_JSON, problem_document
+from .problems import send_problem
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit"]
 
@@ -51,8 +48,7 @@ class BodySizeLimit:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"The request body is larger than {self.max_bytes} bytes."
-        body = json.dumps(problem_document(413, detail))
-        await Response(body, 413, media_type=PROBLEM_JSON)(scope, receive, send)
+        await send_problem(413, detail, scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

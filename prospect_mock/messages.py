@@ -71,6 +71,8 @@ def describe(error: ValidationError, subject: str = "The request body") -> str:
         return f"{subject} must be at most {limit}."
     if rule == "uniqueItems":
         return f"{subject} lists {_short(_first_repeated(value))} more than once."
+    if rule == "pattern":
+        return f"{subject} must match the pattern {limit}."
     if rule == "format":
         return f"{subject} must be {_FORMATS.get(limit, limit)}."
     return f"{subject} does not satisfy the rule {rule!r} of the contract."

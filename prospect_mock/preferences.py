@@ -19,8 +19,8 @@ from connexion.json_schema import resolve_refs
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .contract import load_spec
-from .problems import PROBLEM_JSON, problem_document
+from .contract import load_spec, route_path
+from .problems import send_problem
 
 __all__ = ["MAX_DELAY_MS", "ForcedResponses", "Latency", "parse_prefer"]
 
@@ -54,14 +54,13 @@ class Latency:
         self.latency_ms = latency_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+        if scope["type"] == "http" and route_path(scope).startswith(API_PREFIX):
             requested = parse_prefer(scope).get("delay")
             if requested is not None and not _is_delay(requested):
                 detail = (
                     f"Prefer: delay must be a whole number of milliseconds, 0 to {MAX_DELAY_MS}."
                 )
-                body = json.dumps(problem_document(400, detail))
-                await Response(body, 400, media_type=PROBLEM_JSON)(scope, receive, send)
+                await send_problem(400, detail, scope, receive, send)
                 return
             delay = int(requested) if requested is not None else random.randint(*self.latency_ms)
             if delay:

@@ -2,9 +2,10 @@
 
 Each body is :func:`problem_document`: ``type``, ``title`` (the status phrase), ``status``
 and ``detail``, one human sentence; no other module builds one. Most errors are raised as
-exceptions and answered by the error handlers installed here. Two middlewares sit outside
-Connexion's exception handling and send the document themselves: ``limits.py`` (413, a body
-too large) and ``preferences.py`` (400, a bad ``Prefer: delay``); below the app,
+exceptions and answered by the error handlers installed here. Middlewares outside
+Connexion's exception handling answer with :func:`send_problem`: ``routing.py`` (a bad
+workspace name, or one too many), ``limits.py`` (413, a body too large) and
+``preferences.py`` (400, a bad ``Prefer: delay``); below the app,
 ``http_server.py`` answers request heads it refuses (408, 431, 501, 400). A forced error
 (``Prefer: code=404``) is the operation's documented example from the contract instead.
 """
@@ -20,13 +21,24 @@ from connexion import AsyncApp
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-from .contract import allowed_methods
+from .contract import allowed_methods, route_path
 from .datasets import DataConflict
+from .journal import WaitTimedOut
 from .records import NotFound, OrderConflict
 from .store import StoreError
+from .workspaces import WorkspaceError
 
-__all__ = ["PROBLEM_JSON", "install_error_handlers", "problem_document", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "install_error_handlers",
+    "problem_document",
+    "problem_response",
+    "send_problem",
+    "store_status",
+]
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -50,6 +62,19 @@ def problem_response(
     return ConnexionResponse(status, PROBLEM_JSON, PROBLEM_JSON, body=body, headers=headers or {})
 
 
+async def send_problem(
+    status: int, detail: str, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Answer with a problem from a middleware, outside Connexion's error handlers."""
+    body = json.dumps(problem_document(status, detail))
+    await Response(body, status, media_type=PROBLEM_JSON)(scope, receive, send)
+
+
+def store_status(error: StoreError) -> int:
+    # 507 says "retry once there is room"; 503 that the store cannot write at the moment.
+    return 507 if error.full else 503
+
+
 def _not_found(_request: ConnexionRequest, error: NotFound) -> ConnexionResponse:
     return problem_response(404, str(error))
 
@@ -58,9 +83,16 @@ def _conflict(_request: ConnexionRequest, error: OrderConflict | DataConflict) -
     return problem_response(409, str(error))
 
 
+def _workspace_refused(_request: ConnexionRequest, error: WorkspaceError) -> ConnexionResponse:
+    return problem_response(error.status, str(error))
+
+
+def _wait_timed_out(_request: ConnexionRequest, error: WaitTimedOut) -> ConnexionResponse:
+    return problem_response(408, str(error))
+
+
 def _store_refused(_request: ConnexionRequest, error: StoreError) -> ConnexionResponse:
-    # 507 says "retry once there is room"; 503 that the store cannot write at the moment.
-    return problem_response(507 if error.full else 503, str(error))
+    return problem_response(store_status(error), str(error))
 
 
 def _problem(_request: ConnexionRequest, error: ProblemException) -> ConnexionResponse:
@@ -83,13 +115,13 @@ def _unsupported_media_type(request: ConnexionRequest, _error: Exception) -> Con
 def _http_error(request: ConnexionRequest, error: HTTPException) -> ConnexionResponse:
     # Starlette's routing raises these for unknown paths and methods.
     headers = dict(error.headers or {})
-    path = request.url.path
+    path = request.url.path[:200]  # as sent, workspace prefix included; no control characters
     if error.status_code == 404:
-        detail = f"There is no resource at {path[:200]}."
+        detail = f"There is no resource at {path}."
     elif error.status_code == 405:
         # Starlette names only the methods of the first route that matched the path.
-        headers["Allow"] = ", ".join(allowed_methods(path))
-        detail = f"{request.method} is not allowed on {path[:200]}; use {headers['Allow']}."
+        headers["Allow"] = ", ".join(allowed_methods(route_path(request.scope)))
+        detail = f"{request.method} is not allowed on {path}; use {headers['Allow']}."
     else:
         detail = _one_line(error.detail) or HTTPStatus(error.status_code).description
     return problem_response(error.status_code, detail, headers)
@@ -111,6 +143,8 @@ def install_error_handlers(app: AsyncApp) -> None:
     app.add_error_handler(OrderConflict, _conflict)
     app.add_error_handler(DataConflict, _conflict)
     app.add_error_handler(StoreError, _store_refused)
+    app.add_error_handler(WorkspaceError, _workspace_refused)
+    app.add_error_handler(WaitTimedOut, _wait_timed_out)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnsupportedMediaTypeProblem, _unsupported_media_type)
     app.add_error_handler(HTTPException, _http_error)

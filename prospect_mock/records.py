@@ -13,9 +13,10 @@ import base64
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from .clock import timestamp
 from .database import Database, Transaction
 from .resources import ResourceType
 from .tables import Record
@@ -39,11 +40,6 @@ class OrderConflict(ValueError):
 class Page:
     items: list[Record]
     total: int
-
-
-def timestamp() -> str:
-    """Now, as ISO 8601 in UTC with milliseconds: ``2024-01-15T09:30:00.123Z``."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 def quoted(value: str, limit: int = 60) -> str:

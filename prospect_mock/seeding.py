@@ -1,20 +1,25 @@
-"""Seed data: the records in ``fixtures/``, one JSON file per resource."""
+"""Seed data: what a new database or workspace starts with. By default the records in
+``fixtures/``, one JSON file per resource; or generated ones; or nothing."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from .database import Database
+from .datasets import DataSet
+from .generator import Progress, generate
 from .resources import RESOURCE_TYPES
+from .storage import EncodedTable, encode_table
 
-__all__ = ["FIXTURES_DIR", "load_fixtures", "reset"]
+__all__ = ["EMPTY", "FIXTURES", "FIXTURES_DIR", "Seed", "generated", "load_fixtures", "reset"]
 
 FIXTURES_DIR = Path(__file__).with_name("fixtures")
 
 
-def load_fixtures() -> dict[str, list[dict[str, Any]]]:
+def load_fixtures() -> DataSet:
     """Every resource's seed records, exactly as the API returns them."""
     return {
         kind.name: json.loads((FIXTURES_DIR / f"{kind.name}.json").read_text(encoding="utf-8"))
@@ -22,6 +27,36 @@ def load_fixtures() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+class Seed:
+    """A data set made on first use, then shared: every workspace seeded from it holds the
+    same record objects (records are never changed in place), so a new workspace costs its
+    indexes and its file, not a copy of the data."""
+
+    def __init__(self, make: Callable[[], DataSet]) -> None:
+        self._make = make
+
+    @cached_property
+    def data(self) -> DataSet:
+        return self._make()
+
+    @cached_property
+    def _encoded(self) -> dict[str, EncodedTable]:
+        return {name: encode_table(records) for name, records in self.data.items()}
+
+    def fill(self, database: Database) -> None:
+        """Make ``database`` hold exactly this data set, written as encoded once."""
+        database.replace(self.data, self._encoded)
+
+
+FIXTURES = Seed(load_fixtures)
+EMPTY = Seed(dict)
+
+
+def generated(count: int, random_seed: int, progress: Progress = iter) -> Seed:
+    """``count`` generated prospects with their line items, the same for the same seed."""
+    return Seed(lambda: generate(count, random_seed, load_fixtures(), progress))
+
+
 def reset(database: Database, *, seed: bool = True) -> None:
     """Empty the database and, with ``seed``, fill it with the fixtures, in one write."""
-    database.replace(load_fixtures() if seed else {})
+    (FIXTURES if seed else EMPTY).fill(database)

@@ -21,7 +21,10 @@ from typing import Any
 __all__ = [
     "FORMAT_VERSION",
     "CorruptDatabaseError",
+    "EncodedTable",
     "check_format",
+    "created_at_of",
+    "encode_table",
     "log_header",
     "log_header_line",
     "log_line",
@@ -35,6 +38,8 @@ FORMAT_VERSION = 2
 _READABLE_VERSIONS = (1, FORMAT_VERSION)
 """Version 1 is the same snapshot without a log."""
 _META_TABLE = "meta"
+_ABOUT = "database"
+"""The meta table's record that describes the database itself."""
 _LOG_MAGIC = "prospect-mock-wal"
 READ_WHOLE_UP_TO = 32 * 2**20
 """A larger snapshot is read a record at a time: three times slower than in one piece, but
@@ -142,6 +147,12 @@ def check_format(path: Path, snapshot: dict[str, Any]) -> str:
     return str(meta.get("generation", ""))
 
 
+def created_at_of(snapshot: dict[str, Any]) -> str | None:
+    """When the database was created, as its snapshot says (older snapshots do not)."""
+    about = snapshot.get(_META_TABLE, {}).get(_ABOUT)
+    return str(about["created_at"]) if isinstance(about, dict) and "created_at" in about else None
+
+
 def tables_of(snapshot: dict[str, Any]) -> dict[str, Iterable[dict[str, Any]]]:
     """The snapshot's tables, each as its records."""
     return {
@@ -151,13 +162,25 @@ def tables_of(snapshot: dict[str, Any]) -> dict[str, Iterable[dict[str, Any]]]:
     }
 
 
+class EncodedTable(str):
+    """A table's records already laid out as a snapshot holds them (:func:`encode_table`),
+    for a data set written many times: a seed, into every new workspace."""
+
+
+def encode_table(records: Iterable[dict[str, Any]]) -> EncodedTable:
+    return EncodedTable("".join(_table_lines((record["id"], record) for record in records)))
+
+
 def snapshot_chunks(
-    tables: dict[str, Iterable[dict[str, Any]]], generation: str
+    tables: dict[str, Iterable[dict[str, Any]] | EncodedTable], generation: str, created_at: str
 ) -> Iterator[bytes]:
-    """The snapshot of ``tables`` as ``generation``, in pieces of about a megabyte."""
+    """The snapshot of ``tables`` as ``generation`` of a database created at ``created_at``,
+    in pieces of about a megabyte."""
     pending: list[str] = []
     size = 0
-    for line in _snapshot_lines(tables, generation):
+    meta = {"format": {"version": FORMAT_VERSION, "generation": generation}}
+    meta[_ABOUT] = {"created_at": created_at}
+    for line in _snapshot_lines({**tables, _META_TABLE: meta.items()}):
         pending.append(line)
         size += len(line)
         if size >= _CHUNK_BYTES:
@@ -166,22 +189,28 @@ def snapshot_chunks(
     yield "".join(pending).encode()
 
 
-def _snapshot_lines(tables: dict[str, Iterable[dict[str, Any]]], generation: str) -> Iterator[str]:
+def _snapshot_lines(tables: dict[str, Iterable[Any]]) -> Iterator[str]:
     """The snapshot as JSON that TinyDB reads like any other, laid out one record per line
-    so that :func:`_read_record_per_line` can read it a record at a time."""
-    rows = {
-        name: ((record["id"], record) for record in records) for name, records in tables.items()
-    }
-    rows[_META_TABLE] = iter([("format", {"version": FORMAT_VERSION, "generation": generation})])
+    so that :func:`_read_record_per_line` can read it a record at a time. The meta table
+    comes as (key, record) pairs, the others as records keyed by their ``id``, or encoded."""
     yield "{\n"
-    for number, (name, pairs) in enumerate(rows.items(), start=1):
+    for number, (name, records) in enumerate(tables.items(), start=1):
         yield f"{_encode(name)}: {{"
-        separator = "\n"
-        for key, record in pairs:
-            yield f"{separator}{_encode(key)}: {_encode(record)}"
-            separator = ",\n"
-        yield "\n}\n" if number == len(rows) else "\n},\n"
+        if isinstance(records, EncodedTable):
+            yield records
+        elif name == _META_TABLE:
+            yield from _table_lines(records)
+        else:
+            yield from _table_lines((record["id"], record) for record in records)
+        yield "\n}\n" if number == len(tables) else "\n},\n"
     yield "}\n"
+
+
+def _table_lines(pairs: Iterable[tuple[str, Any]]) -> Iterator[str]:
+    separator = "\n"
+    for key, record in pairs:
+        yield f"{separator}{_encode(key)}: {_encode(record)}"
+        separator = ",\n"
 
 
 def log_header_line(generation: str, after: str = "") -> bytes:

@@ -34,9 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from . import files
-from .lock import ProcessLock
+from .clock import timestamp
+from .lock import ProcessLock, lock_path
 from .storage import (
+    EncodedTable,
     check_format,
+    created_at_of,
     log_header,
     log_header_line,
     log_line,
@@ -54,7 +57,7 @@ MIN_LOG_BYTES = 16 * 2**20
 """The log is folded into the snapshot once it is larger than both this and the snapshot:
 the cost of rewriting the snapshot is then spread over at least as many bytes of writes."""
 
-Tables = dict[str, Iterable[dict[str, Any]]]
+Tables = dict[str, Iterable[dict[str, Any]] | EncodedTable]
 
 
 class StoreError(Exception):
@@ -97,6 +100,8 @@ class Store:
         """Held while a snapshot is written, by a fold's thread too."""
         self.generation = ""
         self.snapshot_size = 0
+        self.created_at: str | None = None
+        """When the database was created; None until it has a snapshot."""
         self._fd: int | None = None
         self._end = self._synced_end = 0
         """Where the last whole entry of the log ends, and the last durable one."""
@@ -119,6 +124,9 @@ class Store:
             snapshot = read_snapshot(self.path)
             self.generation = check_format(self.path, snapshot or {})
             self.snapshot_size = self.path.stat().st_size if snapshot else 0
+            if snapshot is not None:
+                # A snapshot older than this field: its last change is as close as it gets.
+                self.created_at = created_at_of(snapshot) or timestamp(self.path.stat().st_mtime)
             self._log_started = self._fold_stopped = False
             self._end = self._synced_end = 0
             entries: list[dict[str, Any]] = []
@@ -211,6 +219,21 @@ class Store:
             self._close_log()
         self._release()
 
+    def delete(self) -> None:
+        """Remove the database's files and let go of the lock. Removing the snapshot is the
+        step that commits: a log without its snapshot is never read."""
+        with self._snapshot_lock:
+            try:
+                files.unlink(self.path)
+                files.fsync_directory(self.path.parent)
+            except OSError as error:
+                raise StoreError(self.path, error) from error
+            self._close_log()
+            for leftover in (self._log_path, self._set_aside_path):
+                _remove_quietly(leftover)
+        self._release()
+        _remove_quietly(lock_path(self.path))
+
     def _replace(self, tables: Tables) -> None:
         generation = _new_generation()
         self._write_snapshot(tables, generation)
@@ -240,14 +263,15 @@ class Store:
         fd, temporary = files.create_temporary(self.path.parent, f".{self.path.name}.", mode)
         try:
             try:
-                size = files.write_chunks(fd, snapshot_chunks(tables, generation))
+                created_at = self.created_at or timestamp()
+                size = files.write_chunks(fd, snapshot_chunks(tables, generation, created_at))
                 files.fsync(fd)
             finally:
                 os.close(fd)
             self._commit(temporary)
         finally:
             _remove_quietly(temporary)
-        self.snapshot_size = size
+        self.snapshot_size, self.created_at = size, created_at
 
     def _commit(self, snapshot: Path) -> None:
         """Rename ``snapshot`` over the database and make that durable, or put the old

@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from prospect_mock import create_app
+from prospect_mock.seeding import EMPTY
 
 AUTH = {"Authorization": "Bearer sk_test_123"}
 PROSPECTS = "/api/crm/prospect"
@@ -30,7 +31,7 @@ def client(db_path: Path) -> Iterator[TestClient]:
 @pytest.fixture
 def empty_client(db_path: Path) -> Iterator[TestClient]:
     """An unseeded mock, every request authenticated."""
-    with TestClient(create_app(db_path, seed=False), headers=AUTH) as test_client:
+    with TestClient(create_app(db_path, seed=EMPTY), headers=AUTH) as test_client:
         yield test_client
 
 

@@ -144,7 +144,15 @@ def test_admin_needs_a_key_and_keeps_out_of_the_public_contract(db_path: Path) -
         assert_problem(anonymous.request(method, path), 401)
     assert "/reset" not in anonymous.get("/openapi.json").text
     admin_spec = anonymous.get("/__admin/openapi.json").json()
-    assert set(admin_spec["paths"]) == {"/reset", "/data", "/requests"}
+    assert set(admin_spec["paths"]) == {
+        "/reset",
+        "/data",
+        "/requests",
+        "/requests/count",
+        "/requests/wait",
+        "/workspaces",
+        "/workspaces/{name}",
+    }
     assert set(admin_spec["paths"]["/data"]) == {"get", "put"}
     assert anonymous.get("/__admin/ui/").status_code == 200
     wrong_method = anonymous.delete("/__admin/reset")

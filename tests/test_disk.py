@@ -19,6 +19,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from prospect_mock import create_app, store
+from prospect_mock.seeding import EMPTY
 
 from .conftest import AUTH, PROSPECTS, assert_problem
 from .servers import Served, run, running, start
@@ -213,7 +214,7 @@ def test_a_fold_in_a_read_only_folder_never_touches_the_live_log(
     folder = tmp_path / "data"
     folder.mkdir()
     db = folder / "db.json"
-    app = create_app(db, seed=False)
+    app = create_app(db, seed=EMPTY)
     TestClient(app, headers=AUTH).post(PROSPECTS, json={"company": "In the snapshot"})
     with immutable(folder), TestClient(app, headers=AUTH) as client:
         for n in range(5):
@@ -224,7 +225,7 @@ def test_a_fold_in_a_read_only_folder_never_touches_the_live_log(
         acknowledged = state_of(client)
         # Leaving stops the app cleanly: its fold cannot rename either.
     assert "Could not fold" in caplog.text
-    with TestClient(create_app(db, seed=False), headers=AUTH) as restarted:
+    with TestClient(create_app(db, seed=EMPTY), headers=AUTH) as restarted:
         assert state_of(restarted) == acknowledged
 
 

@@ -24,9 +24,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from prospect_mock import create_app, files, store
-from prospect_mock.app import build_records
 from prospect_mock.database import Database
 from prospect_mock.datasets import export
+from prospect_mock.seeding import EMPTY, FIXTURES, Seed
+from prospect_mock.workspaces import build_records
 
 from .conftest import AUTH, LEADS, PROSPECTS, assert_problem
 
@@ -77,7 +78,7 @@ class Write:
 
     prepare: Callable[[TestClient], Any]
     send: Callable[[TestClient, Any], Any]
-    seed: bool = True
+    seed: Seed = FIXTURES
 
 
 def _first_leads(client: TestClient) -> tuple[str, list[str]]:
@@ -134,7 +135,7 @@ WRITES = {
     "fold": Write(
         prepare=lambda client: client.post(PROSPECTS, json={"company": "Small"}),
         send=lambda client, _: client.post(PROSPECTS, json=LARGE_PROSPECT),
-        seed=False,
+        seed=EMPTY,
     ),
 }
 

@@ -74,7 +74,10 @@ def test_docs_and_spec_are_public(anonymous: TestClient) -> None:
         op for item in spec["paths"].values() for op in item.values() if "operationId" in op
     ]
     assert len(operations) == 15
-    assert spec["servers"] == [{"url": ""}], "Try-it-out must call the mock itself"
+    assert [server["url"] for server in spec["servers"]] == [
+        "http://testserver",
+        "https://api.overplane.dev",
+    ], "Try-it-out and imports call the mock first, the real API second"
 
 
 def test_cors_preflight_allows_the_bearer_header(anonymous: TestClient) -> None:

@@ -97,11 +97,63 @@ def test_the_package_links_to_the_contract_handlers_fixtures_and_settings() -> N
     } <= linked_files().keys()
 
 
-def test_a_wheel_install_works_from_any_directory(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    wheels = tmp_path_factory.mktemp("wheels")
     subprocess.run([*PIP, "wheel", "--no-deps", "-w", str(wheels), str(PROJECT)], check=True)
-    (wheel,) = wheels.glob("prospect_mock-*.whl")
+    (built,) = wheels.glob("prospect_mock-*.whl")
+    return built
+
+
+def test_a_wheel_install_works_from_any_directory(wheel: Path, tmp_path: Path) -> None:
     assert_installs_and_works_from_any_directory(wheel, tmp_path)
+
+
+USERS_TESTS = """
+import pytest
+
+PROSPECTS = "/api/crm/prospect"
+
+
+@pytest.mark.parametrize("n", range(8))
+def test_each_test_has_its_own_prospects(prospect_mock, n):
+    for i in range(3):
+        created = prospect_mock.http.post(PROSPECTS, json={"company": f"Mine {n}-{i}"})
+        assert created.status_code == 201
+    page = prospect_mock.http.get(PROSPECTS, params={"limit": 100}).json()
+    mine = sorted(p["company"] for p in page["data"] if p["company"].startswith("Mine"))
+    assert mine == [f"Mine {n}-{i}" for i in range(3)]
+    assert page["total"] == 35 + 3
+    assert prospect_mock.wait_for(count=3, operation="prospects.create") == 3
+    assert prospect_mock.count(method="GET") == 1
+"""
+
+
+def test_the_pytest_plugin_works_from_a_wheel_in_a_fresh_venv_with_xdist(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """What a user gets: ``pip install prospect-mock pytest-xdist``, fixtures with no
+    configuration, 4 workers each with its own server, each test with its own workspace."""
+    venv, project = tmp_path / "venv", tmp_path / "users-project"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    pip = [python, "-m", "pip", "--disable-pip-version-check", "--quiet", "install"]
+    subprocess.run([*pip, str(wheel), "pytest>=8,<9.2", "pytest-xdist>=3.5,<4"], check=True)
+    project.mkdir()
+    (project / "test_app.py").write_text(USERS_TESTS)
+    help_text = subprocess.run(
+        [python, "-m", "pytest", "--help"], cwd=project, capture_output=True, text=True
+    ).stdout
+    assert "--prospect-mock-url" in help_text, "registered through the pytest11 entry point"
+    result = subprocess.run(
+        [python, "-m", "pytest", "-n", "4", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "8 passed" in result.stdout
 
 
 def test_the_sdist_holds_real_files_where_the_package_has_links(sdist: Path) -> None:

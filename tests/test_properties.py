@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from prospect_mock.app import build_records, open_database
 from prospect_mock.database import Database
 from prospect_mock.records import Page
+from prospect_mock.workspaces import build_records, open_database
 
 EXAMPLES = int(os.environ.get("PROSPECT_MOCK_EXAMPLES", "25"))
 

@@ -209,21 +209,34 @@ def assert_every_acknowledged_write_is_stored(db: Path, writes: list[Write]) -> 
         assert record["company_name"] in allowed, "an acknowledged write was lost"
 
 
+WORKSPACES = {"default": "", "north": "/ws/north", "south": "/ws/south", "east": "/ws/east"}
+"""Where the crash test writes: the default data and three workspaces, each with its own
+files (``DB.workspaces/NAME.json``)."""
+
+
 def test_sigkill_at_random_moments_never_loses_an_acknowledged_write(tmp_path: Path) -> None:
     db, rounds = tmp_path / "db.json", random.Random(7)
+    files = {name: tmp_path / "db.json.workspaces" / f"{name}.json" for name in WORKSPACES}
+    files["default"] = db
     for _ in range(CRASH_ROUNDS):
         server = start(db)
-        writes: list[Write] = []
+        writes: dict[str, list[Write]] = {name: [] for name in WORKSPACES}
         stop = threading.Event()
-        writers = start_writers(server.base, writes, stop)
+        writers = [
+            writer
+            for name, prefix in WORKSPACES.items()
+            for writer in start_writers(server.base + prefix, writes[name], stop)
+        ]
         time.sleep(rounds.uniform(0, 0.5))
         server.process.send_signal(signal.SIGKILL)
         server.process.wait()
         stop.set()
         for writer in writers:
             writer.join()
-        assert_every_acknowledged_write_is_stored(db, writes)
-    assert not list(tmp_path.glob(".*.tmp")), "opening clears what a kill left mid-write"
+        for name, written in writes.items():
+            assert_every_acknowledged_write_is_stored(files[name], written)
+    leftovers = list(tmp_path.glob(".*.tmp")) + list(tmp_path.glob("*/.*.tmp"))
+    assert not leftovers, "opening clears what a kill left mid-write"
 
 
 def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(tmp_path: Path) -> None:

@@ -103,6 +103,25 @@ def test_fixtures_are_consistent_and_rich() -> None:
     assert len(ids) == len(set(ids))
 
 
+def path_parameter_examples() -> Iterator[Any]:
+    for path, method, operation in operations():
+        # The handlers' module is named after the resource, as its fixture file is.
+        resource = operation["operationId"].partition(".")[0]
+        parameters = RESOLVED["paths"][path].get("parameters", []) + operation.get("parameters", [])
+        for parameter in parameters:
+            if parameter["in"] == "path":
+                label = f"{method.upper()} {path} {parameter['name']}"
+                yield pytest.param(resource, parameter.get("example"), id=label)
+
+
+@pytest.mark.parametrize(("resource", "example"), list(path_parameter_examples()))
+def test_every_path_parameter_example_names_a_fixture_of_its_resource(
+    resource: str, example: Any
+) -> None:
+    # Swagger UI and Postman prefill it: Try it out on a seeded mock then finds a record.
+    assert example in {record["id"] for record in FIXTURES[resource]}
+
+
 def handler_functions() -> set[str]:
     found = set()
     for module_info in pkgutil.iter_modules(handlers.__path__):
@@ -124,3 +143,10 @@ def test_every_operation_has_a_handler_and_every_handler_an_operation() -> None:
 def test_the_admin_spec_is_valid_and_self_contained() -> None:
     validate(load_admin_spec())
     assert "$ref" not in str(load_admin_spec())
+
+
+def test_the_journal_filter_names_every_operation_of_the_prospect_api() -> None:
+    """``operation`` filters are checked against this list, so a typo gets 400, not 0."""
+    operation_filter = load_admin_spec()["paths"]["/requests/count"]["get"]["parameters"][0]
+    assert operation_filter["name"] == "operation"
+    assert operation_filter["schema"]["enum"] == [op["operationId"] for _, _, op in operations()]

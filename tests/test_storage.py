@@ -16,10 +16,10 @@ from tinydb import TinyDB
 from tinydb.table import Table as TinyTable
 
 from prospect_mock import create_app, files, storage, store
-from prospect_mock.app import build_records, open_database
 from prospect_mock.database import Database
 from prospect_mock.storage import FORMAT_VERSION, CorruptDatabaseError
 from prospect_mock.store import Store, StoreError
+from prospect_mock.workspaces import build_records, open_database
 
 from .conftest import AUTH, LEADS, PROSPECTS, assert_problem
 

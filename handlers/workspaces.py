@@ -1,0 +1,28 @@
+"""``/__admin/workspaces``: the server's workspaces, described in ``admin.yaml``."""
+
+from typing import Any
+
+from prospect_mock import datasets, endpoints, seeding, workspaces
+
+
+def list() -> endpoints.Response:
+    described = [workspace.describe() for workspace in workspaces.registry()]
+    return {"data": described, "total": len(described)}, 200, endpoints.JSON
+
+
+def put(name: str, body: dict[str, Any], empty: bool = False) -> endpoints.Response:
+    # Connexion hands an empty dict for a body left out; one sent is a whole data set, and
+    # is what the workspace holds then, empty or not.
+    every = workspaces.registry()
+    if body:
+        datasets.check_fits(body)
+        data = seeding.Seed(lambda: body)
+    else:
+        data = seeding.EMPTY if empty else every.seed
+    workspace, created = every.put(workspaces.check_name(name), data)
+    return workspace.describe(), 201 if created else 200, endpoints.JSON
+
+
+def delete(name: str) -> endpoints.Response:
+    workspaces.registry().delete(name)
+    return {"name": name, "deleted": True}, 200, endpoints.JSON

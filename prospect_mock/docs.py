@@ -1,0 +1,60 @@
+"""The contracts as served to people and their tools (``/openapi.json``,
+``/__admin/openapi.json``): each names this mock, at the address the request reached and in
+its workspace, as its first server, so that Swagger UI's Try-it-out and a Postman or
+Insomnia import call the mock; the Prospect API's contract names the real API second."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .contract import load_admin_spec, load_spec, route_path
+
+__all__ = ["ServedContracts", "redirect_to_docs"]
+
+_ADMIN_BASE = "/__admin"
+
+
+class ServedContracts:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path = route_path(scope)
+        if path == "/openapi.json":
+            contract = _with_mock_first(load_spec(), _mock_url(scope))
+        elif path == f"{_ADMIN_BASE}/openapi.json":
+            contract = _with_mock_first(load_admin_spec(), _mock_url(scope) + _ADMIN_BASE)
+        else:
+            await self.app(scope, receive, send)
+            return
+        await Response(json.dumps(contract), media_type="application/json")(scope, receive, send)
+
+
+async def redirect_to_docs(request: Request) -> RedirectResponse:
+    """``/`` to the docs page, in the request's workspace."""
+    return RedirectResponse(url=f"{request.scope.get('root_path', '')}/ui/")
+
+
+def _mock_url(scope: Scope) -> str:
+    host = Headers(scope=scope).get("host")
+    if host is None:
+        address, port = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{address}:{port}"
+    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}"
+
+
+def _with_mock_first(contract: dict[str, Any], url: str) -> dict[str, Any]:
+    """The contract with this mock as its first server, and after it the servers the
+    contract lists that are not prospect-mock (the real API)."""
+    mock = {"url": url, "description": "This prospect-mock, where the request reached it."}
+    others = [s for s in contract["servers"] if not s["description"].startswith("prospect-mock")]
+    return {**contract, "servers": [mock, *others]}

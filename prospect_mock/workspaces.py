@@ -1,0 +1,239 @@
+"""Workspaces: isolated data sets in one server, each with its own records and journal.
+
+``default`` is the database file itself (``--db``); every other workspace is a database of
+its own in the folder beside it, ``DB.workspaces/NAME.json``, with its own log: as durable
+as the default data, and brought back by a restart. A workspace exists once its snapshot
+does: creating one commits with the rename of its first snapshot, deleting one with the
+removal of its snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connexion import context
+
+from . import datasets
+from .clock import timestamp
+from .contract import attribute_names
+from .database import Database, StoreError
+from .journal import Journal
+from .records import Collection, LineItems, NotFound
+from .resources import RESOURCE_TYPES
+from .seeding import FIXTURES, Seed
+
+__all__ = [
+    "DEFAULT",
+    "DEFAULT_MAX_WORKSPACES",
+    "REGISTRY_KEY",
+    "SCOPE_KEY",
+    "Workspace",
+    "WorkspaceError",
+    "Workspaces",
+    "build_records",
+    "check_name",
+    "current",
+    "open_database",
+    "registry",
+]
+
+DEFAULT = "default"
+DEFAULT_MAX_WORKSPACES = 100
+NAME_RULE = "[a-z0-9][a-z0-9_-]{0,62}"
+_NAME = re.compile(NAME_RULE)
+SCOPE_KEY = "prospect_mock.workspace"
+REGISTRY_KEY = "prospect_mock.workspaces"
+
+_logger = logging.getLogger(__name__)
+
+
+class WorkspaceError(Exception):
+    """A request about workspaces that cannot be met; ``status`` is the answer's."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise WorkspaceError(
+            400,
+            f"{name[:80]!r} is not a workspace name: use 1 to 63 lowercase letters, digits, "
+            f"'-' and '_', starting with a letter or digit ({NAME_RULE}).",
+        )
+    return name
+
+
+def open_database(
+    path: str | os.PathLike[str], *, seed: bool = True, group_commit: bool = False
+) -> Database:
+    """Open the database file; a missing or empty one starts a new database, seeded if asked."""
+    database = Database(path, group_commit=group_commit)
+    if database.is_new and seed:
+        FIXTURES.fill(database)
+    return database
+
+
+def build_records(database: Database) -> dict[str, Collection | LineItems]:
+    """Every resource's records, as the contract describes them, kept in ``database``."""
+    records: dict[str, Collection | LineItems] = {}
+    for kind in RESOURCE_TYPES:
+        attributes = attribute_names(kind.schema)
+        if kind.parent is None:
+            records[kind.name] = Collection(database, kind, attributes)
+        else:
+            parent = records[kind.parent]
+            assert isinstance(parent, Collection), f"{kind.name}'s parent must be top-level"
+            records[kind.name] = LineItems(database, kind, attributes, parent)
+    return records
+
+
+@dataclass(eq=False)
+class Workspace:
+    """One isolated data set: its database, the records in it, and its request journal."""
+
+    name: str
+    database: Database
+    records: dict[str, Collection | LineItems]
+    journal: Journal = field(default_factory=Journal)
+    last_used: float = field(default_factory=time.time)
+
+    @classmethod
+    def open(cls, name: str, path: Path) -> Workspace:
+        database = Database(path, group_commit=True)
+        records = build_records(database)
+        return cls(name, database, records, last_used=_last_change(path))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "counts": datasets.counts(self.database),
+            "created_at": self.database.created_at or timestamp(),
+            "last_used_at": timestamp(self.last_used),
+        }
+
+
+class Workspaces:
+    """Every workspace of one server, ``default`` first; at most ``max_workspaces`` of them.
+
+    A new workspace is seeded with ``seed``, as a new database of the server is. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str],
+        seed: Seed = FIXTURES,
+        max_workspaces: int = DEFAULT_MAX_WORKSPACES,
+    ) -> None:
+        self.seed = seed
+        self.max_workspaces = max_workspaces
+        self._default_path = Path(db_path)
+        self._folder = self._default_path.with_name(self._default_path.name + ".workspaces")
+        self._lock = threading.Lock()
+        self._open: dict[str, Workspace] = {}
+        self._open[DEFAULT] = self._opened(DEFAULT)
+        for snapshot in sorted(self._folder.glob("*.json")):
+            if _NAME.fullmatch(snapshot.stem) and snapshot.stem != DEFAULT:
+                self._open[snapshot.stem] = self._opened(snapshot.stem)
+
+    @property
+    def default(self) -> Workspace:
+        return self._open[DEFAULT]
+
+    def get(self, name: str) -> Workspace:
+        """The workspace ``name``, created (seeded) on first use."""
+        workspace = self._open.get(name)
+        if workspace is None:
+            with self._lock:
+                workspace = self._open.get(name) or self._create(name, self.seed)
+        workspace.last_used = time.time()
+        return workspace
+
+    def put(self, name: str, data: Seed) -> tuple[Workspace, bool]:
+        """Make the workspace ``name`` hold exactly ``data``; whether it was created."""
+        with self._lock:
+            workspace = self._open.get(name)
+            if workspace is None:
+                return self._create(name, data), True
+            data.fill(workspace.database)
+            workspace.last_used = time.time()
+            return workspace, False
+
+    def delete(self, name: str) -> None:
+        if name == DEFAULT:
+            raise WorkspaceError(409, "The default workspace cannot be deleted; reset it instead.")
+        with self._lock:
+            workspace = self._open.get(name)
+            if workspace is None:
+                raise NotFound(f"There is no workspace {name!r}.")
+            workspace.database.delete()
+            del self._open[name]
+
+    def __iter__(self) -> Iterator[Workspace]:
+        """Every workspace, ``default`` first, then by name."""
+        with self._lock:
+            named = sorted(self._open.items())
+        return iter([self.default, *(w for n, w in named if n != DEFAULT)])
+
+    def close(self) -> None:
+        """Fold every workspace's log into its snapshot (:class:`StoreError` for the first
+        that could not be: its log still holds every write). Every one is closed."""
+        failure: StoreError | None = None
+        for workspace in self:
+            try:
+                workspace.database.close()
+            except StoreError as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
+
+    def _path(self, name: str) -> Path:
+        return self._default_path if name == DEFAULT else self._folder / f"{name}.json"
+
+    def _opened(self, name: str) -> Workspace:
+        workspace = Workspace.open(name, self._path(name))
+        if workspace.database.is_new:
+            self.seed.fill(workspace.database)
+        return workspace
+
+    def _create(self, name: str, data: Seed) -> Workspace:
+        if len(self._open) >= self.max_workspaces:
+            raise WorkspaceError(
+                409,
+                f"This server holds its maximum of {self.max_workspaces} workspaces; delete "
+                f"one (DELETE /__admin/workspaces/NAME) or start it with a larger "
+                f"--max-workspaces.",
+            )
+        workspace = Workspace.open(name, self._path(name))
+        try:
+            data.fill(workspace.database)
+        except BaseException:
+            workspace.database.close()
+            raise
+        self._open[name] = workspace
+        return workspace
+
+
+def current() -> Workspace:
+    """The workspace of the request being handled."""
+    return context.scope[SCOPE_KEY]
+
+
+def registry() -> Workspaces:
+    """Every workspace of the server handling the request."""
+    return context.scope[REGISTRY_KEY]
+
+
+def _last_change(path: Path) -> float:
+    """When the database's files last changed (now, for a new one)."""
+    files = (path, path.with_name(path.name + ".wal"))
+    return max((file.stat().st_mtime for file in files if file.exists()), default=time.time())
