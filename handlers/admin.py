@@ -7,9 +7,10 @@ from prospect_mock import datasets, endpoints, journal, seeding, workspaces
 
 
 def reset(empty: bool = False) -> endpoints.Response:
-    database = workspaces.current().database
-    (seeding.EMPTY if empty else workspaces.registry().seed).fill(database)
-    return datasets.counts(database), 200, endpoints.JSON
+    workspace = workspaces.current()
+    (seeding.EMPTY if empty else workspaces.registry().seed).fill(workspace.database)
+    workspace.scenarios.clear()
+    return datasets.counts(workspace.database), 200, endpoints.JSON
 
 
 def export() -> endpoints.Response:

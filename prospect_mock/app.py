@@ -35,6 +35,7 @@ from .preferences import ForcedResponses, Latency
 from .prepared import PreparedAsyncApp
 from .problems import install_error_handlers
 from .routing import WorkspaceRouting
+from .scenario_answers import SCENARIO_HEADER, ScenarioAnswers
 from .seeding import FIXTURES, Seed
 from .validation import VALIDATOR_MAP
 from .workspaces import DEFAULT_MAX_WORKSPACES, SCOPE_KEY, Workspaces
@@ -126,7 +127,7 @@ def create_app(
         allow_origins=list(cors_origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["*"],
-        expose_headers=["Preference-Applied"],
+        expose_headers=["Preference-Applied", SCENARIO_HEADER],
     )
     app.add_middleware(
         WorkspaceRouting, position=MiddlewarePosition.BEFORE_EXCEPTION, workspaces=workspaces
@@ -142,7 +143,13 @@ def create_app(
         BodySizeLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=max_body_bytes
     )
     app.add_middleware(_ConcretePathsFirst, position=MiddlewarePosition.BEFORE_SWAGGER)
-    # After authentication and validation, so that a forced answer cannot skip them.
+    # After authentication and validation, so that neither a scenario nor a forced answer
+    # can skip them; a scenario, set up on the server, before a client's Prefer.
+    app.add_middleware(
+        ScenarioAnswers,
+        position=MiddlewarePosition.BEFORE_CONTEXT,
+        handlers_package=HANDLERS_PACKAGE,
+    )
     app.add_middleware(
         ForcedResponses,
         position=MiddlewarePosition.BEFORE_CONTEXT,

@@ -17,6 +17,7 @@ import asyncio
 import json
 import re
 import socket
+import struct
 import sys
 from typing import Any
 
@@ -28,6 +29,7 @@ from uvicorn.main import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from .faults import CONNECTION
 from .problems import PROBLEM_JSON, problem_document
 
 __all__ = [
@@ -125,6 +127,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.scope["extensions"] = {CONNECTION: _Connection(self)}  # type: ignore[typeddict-unknown-key]
         self._head_size = self._header_count = 0
         self._start_head_timer()
 
@@ -242,6 +245,26 @@ def _too_large() -> str:
 def _reason(error: httptools.HttpParserError) -> str:
     reason = " ".join(str(error).split()).rstrip(".")[:200] or "it could not be parsed"
     return reason[0].lower() + reason[1:]
+
+
+class _Connection:
+    """The request's connection, for the faults a scenario commits
+    (:mod:`prospect_mock.faults`)."""
+
+    def __init__(self, protocol: BoundedHttpToolsProtocol) -> None:
+        self._protocol = protocol
+
+    def close(self, *, reset: bool) -> None:
+        protocol = self._protocol
+        if protocol.cycle is not None:
+            protocol.cycle.disconnected = True  # uvicorn sends nothing more, not even a 500
+        if reset:
+            # A zero linger turns the close into a TCP reset.
+            sock = protocol.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            protocol.transport.abort()
+        else:
+            protocol.transport.close()
 
 
 class CannotListen(Exception):

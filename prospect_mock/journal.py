@@ -17,12 +17,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .clock import timestamp
 from .contract import operation_id, route_path
 
-__all__ = ["MAX_ENTRIES", "Journal", "JournalRecorder", "RequestFilter", "WaitTimedOut"]
+__all__ = [
+    "MAX_ENTRIES",
+    "Journal",
+    "JournalRecorder",
+    "RequestFilter",
+    "WaitTimedOut",
+    "annotate",
+]
 
 MAX_ENTRIES = 500
 MAX_BODY_BYTES = 64 * 1024
 
 Entry = dict[str, Any]
+_ENTRY_KEY = "prospect_mock.journal_entry"
+"""Where the entry of the request being answered is, in its scope."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +151,8 @@ class JournalRecorder:
             "method": scope["method"],
             "path": path,
             "query": scope.get("query_string", b"").decode("latin-1"),
-            "status": 500,
+            "status": 0,
+            "scenario": None,
         }
         started = time.perf_counter()
         request_body, response_body = bytearray(), bytearray()
@@ -173,10 +183,17 @@ class JournalRecorder:
             await send(message)
 
         try:
-            await self.app(scope, receive_and_keep, send_and_keep)
+            await self.app({**scope, _ENTRY_KEY: entry}, receive_and_keep, send_and_keep)
         finally:
             if not recorded:
                 record()
+
+
+def annotate(scope: Scope, **fields: Any) -> None:
+    """Add ``fields`` to the journal entry of the request being answered, if it has one."""
+    entry = scope.get(_ENTRY_KEY)
+    if entry is not None:
+        entry.update(fields)
 
 
 def _text(body: bytearray) -> str | None:

@@ -6,7 +6,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .problems import send_problem
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit", "replay"]
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -30,7 +30,7 @@ class BodySizeLimit:
         if body is None:
             await self._too_large(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         chunks, size, more = [], 0, True
@@ -51,7 +51,8 @@ class BodySizeLimit:
         await send_problem(413, detail, scope, receive, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that gives ``body``, read already, as the request's one message first."""
     sent = False
 
     async def replay() -> Message:

@@ -40,6 +40,10 @@ def describe(error: ValidationError, subject: str = "The request body") -> str:
     if error.path:
         subject = "'" + "".join(_step(step) for step in error.path).lstrip(".") + "'"
     rule, limit, value = error.validator, error.validator_value, error.instance
+    if rule in ("anyOf", "oneOf") and error.context:
+        return _alternatives(error, subject)
+    if rule == "not" and isinstance(limit, dict) and "required" in limit:
+        return f"{subject} may not have {' and '.join(limit['required'])} together."
     if rule == "type":
         wanted = " or ".join(
             _WANTED.get(t, t) for t in ([limit] if isinstance(limit, str) else limit)
@@ -76,6 +80,16 @@ def describe(error: ValidationError, subject: str = "The request body") -> str:
     if rule == "format":
         return f"{subject} must be {_FORMATS.get(limit, limit)}."
     return f"{subject} does not satisfy the rule {rule!r} of the contract."
+
+
+def _alternatives(error: ValidationError, subject: str) -> str:
+    """None of the schemas matched: name what each of them requires, if that is all they
+    missed, or else the error deepest in the value (about a value that is there)."""
+    errors = error.context or []
+    if all(e.validator == "required" and not e.relative_path for e in errors):
+        names = [next(n for n in e.validator_value if n not in e.instance) for e in errors]
+        return f"{subject} needs one of: {', '.join(names)}."
+    return describe(max(errors, key=lambda e: len(e.relative_path)), subject)
 
 
 def _first_repeated(values: list[object]) -> object:

@@ -11,16 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from functools import cache
 from typing import Any
 
 from connexion.exceptions import BadRequestProblem
-from connexion.json_schema import resolve_refs
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .contract import load_spec, route_path
+from .contract import route_path
 from .problems import send_problem
+from .responses import exact_responses, operations
 
 __all__ = ["MAX_DELAY_MS", "ForcedResponses", "Latency", "parse_prefer"]
 
@@ -86,7 +85,7 @@ class ForcedResponses:
         operation_id = (routing.get("operation_id") or "").removeprefix(self.handler_prefix)
         preferences = parse_prefer(scope) if scope["type"] == "http" else {}
         # Only the Prospect API's operations can be forced; the admin API is not a mock.
-        if operation_id not in _operations() or not {"code", "example"} & preferences.keys():
+        if operation_id not in operations() or not {"code", "example"} & preferences.keys():
             await self.app(scope, receive, send)
             return
         status, media_type, body = _forced(operation_id, preferences)
@@ -99,49 +98,23 @@ class ForcedResponses:
         await Response(json.dumps(body), status, headers, media_type)(scope, receive, send)
 
 
-@cache
-def _operations() -> dict[str, dict[str, Any]]:
-    spec = resolve_refs(load_spec())
-    return {
-        operation["operationId"]: operation
-        for item in spec["paths"].values()
-        for operation in item.values()
-        if isinstance(operation, dict) and "operationId" in operation
-    }
-
-
-def _examples(response: dict[str, Any]) -> tuple[str, list[tuple[str | None, Any]]]:
-    """The media type of a documented response, and its examples by name (None: unnamed)."""
-    media_type, content = next(iter(response["content"].items()))
-    examples = [(name, example["value"]) for name, example in content.get("examples", {}).items()]
-    if "example" in content:
-        examples.insert(0, (None, content["example"]))
-    return media_type, examples
-
-
 def _forced(operation_id: str, preferences: dict[str, str]) -> tuple[int, str, Any]:
     # A range such as 5XX names no one status to answer with.
-    responses = {
-        status: response
-        for status, response in _operations()[operation_id]["responses"].items()
-        if status.isdigit()
-    }
+    responses = exact_responses(operation_id)
     code, name = preferences.get("code"), preferences.get("example")
     if code is not None and code not in responses:
-        documented = ", ".join(sorted(responses))
         raise BadRequestProblem(
             f"Prefer: code={code[:10]} is not a response of this operation; "
-            f"it documents {documented}."
+            f"it documents {', '.join(responses)}."
         )
-    candidates = [code] if code is not None else sorted(responses)
-    for status in candidates:
-        media_type, examples = _examples(responses[status])
-        for example_name, value in examples:
+    candidates = [responses[code]] if code is not None else list(responses.values())
+    for response in candidates:
+        for example_name, value in response.examples:
             if name is None or example_name == name:
-                return int(status), media_type, value
+                return response.status, response.media_type, value
     if name is None:
         raise BadRequestProblem(f"The documented {code} response of this operation has no example.")
-    names = sorted({n for s in candidates for n, _ in _examples(responses[s])[1] if n})
+    names = sorted({n for response in candidates for n in response.example_names})
     raise BadRequestProblem(
         f"Prefer: example={name[:40]} is not an example of this operation; "
         f"its named examples are: {', '.join(names) or 'none'}."

@@ -28,6 +28,7 @@ from .contract import allowed_methods, route_path
 from .datasets import DataConflict
 from .journal import WaitTimedOut
 from .records import NotFound, OrderConflict
+from .scenarios import ScenarioRefused
 from .store import StoreError
 from .workspaces import WorkspaceError
 
@@ -85,6 +86,10 @@ def _conflict(_request: ConnexionRequest, error: OrderConflict | DataConflict) -
 
 def _workspace_refused(_request: ConnexionRequest, error: WorkspaceError) -> ConnexionResponse:
     return problem_response(error.status, str(error))
+
+
+def _bad_request(_request: ConnexionRequest, error: ScenarioRefused) -> ConnexionResponse:
+    return problem_response(400, str(error))
 
 
 def _wait_timed_out(_request: ConnexionRequest, error: WaitTimedOut) -> ConnexionResponse:
@@ -145,6 +150,7 @@ def install_error_handlers(app: AsyncApp) -> None:
     app.add_error_handler(StoreError, _store_refused)
     app.add_error_handler(WorkspaceError, _workspace_refused)
     app.add_error_handler(WaitTimedOut, _wait_timed_out)
+    app.add_error_handler(ScenarioRefused, _bad_request)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnsupportedMediaTypeProblem, _unsupported_media_type)
     app.add_error_handler(HTTPException, _http_error)

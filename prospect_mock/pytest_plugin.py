@@ -3,6 +3,7 @@ worker under pytest-xdist), and a fresh workspace of it for every test.
 
     def test_the_form_sends_one_update(prospect_mock):
         app = start_the_app_under_test(api_base=prospect_mock.url)
+        prospect_mock.scenario("prospects.list", respond={"status": 503}, times=1)
         app.change_industry("Retail")
         prospect_mock.wait_for(operation="prospects.update")
         [update] = prospect_mock.requests(method="PATCH")
@@ -88,6 +89,14 @@ class MockWorkspace:
         if response.status_code == 408:
             raise AssertionError(response.json()["detail"])
         return _checked(response).json()["count"]
+
+    def scenario(self, operation: str, **definition: Any) -> dict[str, Any]:
+        """Make the workspace answer requests to ``operation`` as ``definition`` says
+        (``match``, ``respond``, ``fault``, ``delay_ms``, ``times``, as
+        ``POST /__admin/scenarios`` takes them); the scenario created, with its ``id``. It
+        goes with the test's workspace at the end of the test."""
+        body = {"operation": operation, **definition}
+        return self._admin("POST", "/__admin/scenarios", json=body).json()
 
     def delete(self) -> None:
         self._admin("DELETE", f"/__admin/workspaces/{self.name}")

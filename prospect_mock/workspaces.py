@@ -28,6 +28,7 @@ from .database import Database, StoreError
 from .journal import Journal
 from .records import Collection, LineItems, NotFound
 from .resources import RESOURCE_TYPES
+from .scenarios import Scenarios
 from .seeding import FIXTURES, Seed
 
 __all__ = [
@@ -99,12 +100,14 @@ def build_records(database: Database) -> dict[str, Collection | LineItems]:
 
 @dataclass(eq=False)
 class Workspace:
-    """One isolated data set: its database, the records in it, and its request journal."""
+    """One isolated data set: its database, the records in it, its request journal and its
+    scenarios."""
 
     name: str
     database: Database
     records: dict[str, Collection | LineItems]
     journal: Journal = field(default_factory=Journal)
+    scenarios: Scenarios = field(default_factory=Scenarios)
     last_used: float = field(default_factory=time.time)
 
     @classmethod
@@ -165,6 +168,7 @@ class Workspaces:
             if workspace is None:
                 return self._create(name, data), True
             data.fill(workspace.database)
+            workspace.scenarios.clear()
             workspace.last_used = time.time()
             return workspace, False
 

@@ -150,6 +150,8 @@ def test_admin_needs_a_key_and_keeps_out_of_the_public_contract(db_path: Path) -
         "/requests",
         "/requests/count",
         "/requests/wait",
+        "/scenarios",
+        "/scenarios/{id}",
         "/workspaces",
         "/workspaces/{name}",
     }

@@ -1,0 +1,16 @@
+// The app under test (app/index.html) as a person sees it, pointed at a test's workspace.
+import type { Page } from "@playwright/test";
+import type { Mock } from "./mock";
+
+export async function openApp(page: Page, mock: Mock) {
+  await page.goto(`/?api=${encodeURIComponent(mock.url)}`);
+  return {
+    prospects: page.getByRole("list", { name: "Prospects" }).getByRole("listitem"),
+    loading: page.getByRole("status", { name: "Loading" }),
+    banner: page.getByRole("alert"),
+    create: async (company: string) => {
+      await page.getByLabel("Company").fill(company);
+      await page.getByRole("button", { name: "Create" }).click();
+    },
+  };
+}

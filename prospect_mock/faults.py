@@ -1,0 +1,71 @@
+"""The network faults a scenario can make the server commit, as WireMock names them:
+
+- ``connection_reset``: the connection is reset (TCP RST), with no answer;
+- ``empty_response``: the connection is closed with no byte sent;
+- ``malformed_body``: a 200 whose JSON body is cut short (the operation's documented
+  success example, half of it);
+- ``timeout``: no answer at all, until the client gives up (at most ``TIMEOUT_HOLD_S``, then
+  the connection is closed); other requests go on meanwhile.
+
+Closing or resetting a connection needs the server below the app: prospect-mock's own
+(:mod:`prospect_mock.http_server`) puts a :class:`Connection` in each request's scope, as
+the extension ``CONNECTION``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Protocol
+
+from starlette.types import Receive, Scope, Send
+
+from .responses import exact_responses
+
+__all__ = ["CONNECTION", "TIMEOUT_HOLD_S", "Connection", "commit"]
+
+CONNECTION = "prospect_mock.connection"
+TIMEOUT_HOLD_S = 60.0
+
+
+class Connection(Protocol):
+    def close(self, *, reset: bool) -> None:
+        """Close the request's connection at once, sending nothing more; ``reset`` with a
+        TCP reset rather than an orderly close."""
+
+
+async def commit(
+    fault: str, operation: str, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
+) -> None:
+    """Commit ``fault`` instead of answering the request to ``operation``."""
+    if fault == "malformed_body":
+        await _malformed_body(operation, send, headers)
+    elif fault == "timeout":
+        try:
+            await asyncio.wait_for(_client_gone(receive), TIMEOUT_HOLD_S)
+        except TimeoutError:
+            _connection(scope).close(reset=False)
+    else:
+        _connection(scope).close(reset=fault == "connection_reset")
+
+
+async def _malformed_body(operation: str, send: Send, headers: dict[str, str]) -> None:
+    success = next(r for status, r in exact_responses(operation).items() if status[0] == "2")
+    text = json.dumps(success.example()).encode()
+    body = text[: len(text) // 2]
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    raw_headers += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _client_gone(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _connection(scope: Scope) -> Connection:
+    connection = scope.get("extensions", {}).get(CONNECTION)
+    if connection is None:
+        raise RuntimeError("Network faults need prospect-mock's own server (prospect-mock serve).")
+    return connection

@@ -1,0 +1,96 @@
+"""Answering from the workspace's scenarios (:mod:`prospect_mock.scenarios`).
+
+It sits where forced answers do, after authentication and validation: a scenario cannot
+answer a request the contract refuses. The newest scenario that matches the request applies:
+a documented answer, a fault, or, after its delay, the real answer. Every one carries
+``X-Mock-Scenario`` and its journal entry names the scenario; only the real answer, late,
+touches the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import faults
+from .journal import annotate
+from .limits import replay
+from .responses import operations
+from .scenarios import Scenario
+from .workspaces import SCOPE_KEY
+
+__all__ = ["SCENARIO_HEADER", "ScenarioAnswers"]
+
+SCENARIO_HEADER = "X-Mock-Scenario"
+
+
+class ScenarioAnswers:
+    def __init__(self, app: ASGIApp, handlers_package: str) -> None:
+        self.app = app
+        # Connexion names the operation by the handler it resolved the operationId to.
+        self.handler_prefix = f"{handlers_package}."
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scenarios = scope[SCOPE_KEY].scenarios if scope["type"] == "http" else None
+        if not scenarios:
+            await self.app(scope, receive, send)
+            return
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        operation = (routing.get("operation_id") or "").removeprefix(self.handler_prefix)
+        body = None
+        if operation in operations() and scenarios.wants_body(operation):
+            raw = await _read_body(receive)
+            receive = replay(raw, receive)
+            body = json.loads(raw) if raw else None  # JSON already: validation parsed it
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        scenario = scenarios.take(operation, scope.get("path_params", {}), query, body)
+        if scenario is None:
+            await self.app(scope, receive, send)
+            return
+        annotate(scope, scenario=scenario.id)
+        await _play(scenario, self.app, scope, receive, send)
+
+
+async def _play(
+    scenario: Scenario, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> None:
+    headers = {**scenario.headers, SCENARIO_HEADER: scenario.id}
+    if scenario.delay_ms:
+        await asyncio.sleep(scenario.delay_ms / 1000)
+    if scenario.answer is not None:
+        if scenario.answer.status == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        response = Response(
+            json.dumps(scenario.body), scenario.answer.status, headers, scenario.answer.media_type
+        )
+        await response(scope, receive, send)
+    elif scenario.fault is not None:
+        await faults.commit(scenario.fault, scenario.operation, scope, receive, send, headers)
+    else:
+        await app(scope, receive, _with_headers(send, headers))
+
+
+def _with_headers(send: Send, headers: dict[str, str]) -> Send:
+    extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return send_with_headers
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[Any] = []
+    more = True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
