@@ -35,6 +35,8 @@ $(BENCH_STAMP): $(STAMP)
 # Uses wrk and Node (for Prism) where installed: apt-get install wrk nodejs npm.
 bench: install $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.workspaces
+	$(BIN)/python -m bench.proxy
 
 lint: install
 	$(BIN)/ruff check .

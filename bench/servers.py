@@ -97,6 +97,15 @@ def mock(database: Path, workdir: Path, *options: str) -> Iterator[Server]:
 
 
 @contextmanager
+def proxy(upstream: str, workdir: Path) -> Iterator[Server]:
+    """``prospect-mock proxy`` in front of ``upstream``, checking every exchange."""
+    port = free_port()
+    command = [PROSPECT_MOCK, "proxy", "--upstream", upstream, "--port", str(port)]
+    with _running("proxy", command, port, workdir) as server:
+        yield server
+
+
+@contextmanager
 def reference(name: str, app: str, workdir: Path) -> Iterator[Server]:
     """One of the bench's own apps (``module:attribute``), served by uvicorn as the mock is:
     default loop and HTTP parser, no access log."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 import click
+from rich.console import Console
 from rich.progress import track
 
 from . import http_server, seeding
@@ -24,7 +25,10 @@ from .contract import SPEC_PATH
 from .database import Database, StoreError
 from .lock import DatabaseLocked, ProcessLock
 from .preferences import MAX_DELAY_MS
-from .seeding import EMPTY, FIXTURES, Seed, generated
+from .proxy import DEFAULT_TIMEOUT_S
+from .proxy.session import ProxySession
+from .responses import operations
+from .seeding import EMPTY, FIXTURES, Seed, generated, read_fixtures
 from .storage import CorruptDatabaseError
 from .workspaces import DEFAULT_MAX_WORKSPACES
 
@@ -117,6 +121,13 @@ def main() -> None:
     type=click.IntRange(1),
     help="How many workspaces the server holds at most, default included.",
 )
+@click.option(
+    "--fixtures",
+    "fixtures_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Seed a new database from the fixture files in this folder (as `proxy --record` "
+    "writes them) instead of the built-in fixtures.",
+)
 def serve(
     host: str,
     port: int,
@@ -129,10 +140,13 @@ def serve(
     seed_count: int | None,
     random_seed: int,
     max_workspaces: int,
+    fixtures_dir: str | None,
 ) -> None:
     """Start the mock server."""
     if seed_count is not None:
         seed = _generated(seed_count, random_seed)
+    elif fixtures_dir is not None:
+        seed = _recorded(fixtures_dir)
     else:
         seed = EMPTY if no_seed else FIXTURES
     with _refusals():
@@ -161,6 +175,14 @@ def serve(
     # walk them again on every full collection (at 100,000 prospects, millions of objects).
     gc.freeze()
     http_server.run(app, sockets)
+
+
+def _recorded(fixtures_dir: str) -> Seed:
+    try:
+        data = read_fixtures(Path(fixtures_dir))
+    except ValueError as error:  # a file that is not JSON, or records that do not fit
+        raise click.ClickException(f"Cannot seed from {fixtures_dir}: {error}") from None
+    return Seed(lambda: data)
 
 
 def _exit_cleanly_after_shutdown() -> None:
@@ -329,3 +351,113 @@ def check(
     if seed is not None:
         arguments += ["--seed", str(seed)]
     sys.exit(subprocess.call(arguments))
+
+
+class OperationList(click.ParamType):
+    """``prospects.get,prospect_leads.list`` -> the operationIds, each one of the contract."""
+
+    name = "OPID,..."
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        named = tuple(name.strip() for name in str(value).split(",") if name.strip())
+        unknown = [name for name in named if name not in operations()]
+        if unknown:
+            self.fail(
+                f"{unknown[0]!r} is not an operation of the contract; "
+                f"they are: {', '.join(operations())}",
+                param,
+                ctx,
+            )
+        return named
+
+
+@main.command()
+@click.option("--upstream", required=True, help="The base URL of the server to check.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--enforce",
+    is_flag=True,
+    help="Answer a request that breaks the contract with 400 instead of sending it on, and "
+    "a response that breaks it with 502.",
+)
+@click.option(
+    "--report", type=click.Path(dir_okay=False), help="On stopping, write a JSON report here."
+)
+@click.option("--junit", type=click.Path(dir_okay=False), help="On stopping, write JUnit XML here.")
+@click.option(
+    "--fail-on-violations", is_flag=True, help="Exit with status 1 if any violation was seen."
+)
+@click.option(
+    "--mock-operations",
+    type=OperationList(),
+    default="",
+    help="Answer these operations (operationIds, comma-separated) with the built-in mock "
+    "instead of the upstream.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="With --mock-operations: the mock's database file. Default: a temporary one.",
+)
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(file_okay=False),
+    help="Write the records of valid list and retrieve answers to this folder, as fixture "
+    "files for `serve --fixtures`.",
+)
+@click.option(
+    "--upstream-timeout",
+    default=DEFAULT_TIMEOUT_S,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds to wait for the upstream's answer before answering 504.",
+)
+def proxy(
+    upstream: str,
+    host: str,
+    port: int,
+    enforce: bool,
+    report: str | None,
+    junit: str | None,
+    fail_on_violations: bool,
+    mock_operations: tuple[str, ...],
+    db_path: str | None,
+    record_dir: str | None,
+    upstream_timeout: float,
+) -> None:
+    """Check the traffic to a Prospect API server against the contract, as a proxy.
+
+    Every request goes on to UPSTREAM as it came, and every answer back as it came; both
+    are held against the contract, and what breaks it is listed at /__admin/violations.
+    On SIGTERM or Ctrl-C, prints the coverage and the violations and writes the reports.
+    """
+    if not upstream.startswith(("http://", "https://")):
+        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--upstream")
+    with _refusals():
+        session = ProxySession(
+            upstream,
+            timeout_s=upstream_timeout,
+            enforce=enforce,
+            mock_operations=mock_operations,
+            db_path=db_path,
+            record_dir=record_dir,
+        )
+        sockets = http_server.listen(host, port)
+    base = f"http://{_client_host(host)}:{sockets[0].getsockname()[1]}"
+    click.echo(f"prospect-mock proxy for {session.app.upstream.name}")
+    click.echo(f"  API:    {base}/api/crm/prospect")
+    click.echo(f"  Report: {base}/__admin/violations, {base}/__admin/coverage")
+    # Uvicorn finishes in-flight requests on SIGTERM/SIGINT, then raises the signal again for
+    # the previous handler: a handler that does nothing lets the reports be written after.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda _signal, _frame: None)
+    http_server.run(session.app, sockets)
+    violations = session.finish(Console(), report, junit)
+    sys.exit(1 if fail_on_violations and violations else 0)

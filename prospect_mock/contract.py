@@ -20,7 +20,9 @@ __all__ = [
     "attribute_names",
     "is_concrete_path",
     "load_admin_spec",
+    "load_proxy_admin_spec",
     "load_spec",
+    "match_operation",
     "operation_id",
     "route_path",
 ]
@@ -41,11 +43,44 @@ def load_spec() -> dict[str, Any]:
         return yaml.load(file, Loader=_YAML_LOADER)
 
 
+PROXY_TAG = "Proxy"
+"""The admin operations that only ``prospect-mock proxy`` serves (:mod:`prospect_mock.proxy`)."""
+
+
+@cache
+def _whole_admin_spec() -> dict[str, Any]:
+    return Specification.load(ADMIN_SPEC_PATH).spec
+
+
 @cache
 def load_admin_spec() -> dict[str, Any]:
-    """The admin API's contract with every ``$ref`` resolved, including those into
-    ``openapi.yaml``, so that it is served (and read by Swagger UI) as one document."""
-    return Specification.load(ADMIN_SPEC_PATH).spec
+    """The admin API's contract as the mock serves it, with every ``$ref`` resolved,
+    including those into ``openapi.yaml``, so that it is served (and read by Swagger UI) as
+    one document. The operations tagged ``Proxy`` are left out: the proxy serves those."""
+    return _with_tag(_whole_admin_spec(), PROXY_TAG, keep=False)
+
+
+@cache
+def load_proxy_admin_spec() -> dict[str, Any]:
+    """The admin operations that ``prospect-mock proxy`` serves (tagged ``Proxy``), ``$ref``
+    resolved, as a document of their own."""
+    return _with_tag(_whole_admin_spec(), PROXY_TAG, keep=True)
+
+
+def _with_tag(spec: dict[str, Any], tag: str, *, keep: bool) -> dict[str, Any]:
+    """``spec`` with only the operations tagged ``tag`` (``keep``), or only the others; a
+    path left without operations goes, and so does the tag if it has none left."""
+    paths = {}
+    for template, item in spec["paths"].items():
+        kept = {
+            key: value
+            for key, value in item.items()
+            if key not in _HTTP_METHODS or (tag in value.get("tags", ())) == keep
+        }
+        if any(key in _HTTP_METHODS for key in kept):
+            paths[template] = kept
+    tags = [t for t in spec.get("tags", []) if (t["name"] == tag) == keep]
+    return {**spec, "paths": paths, "tags": tags}
 
 
 def attribute_names(schema_name: str) -> tuple[str, ...]:
@@ -90,6 +125,19 @@ def operation_id(method: str, path: str) -> str | None:
     for operations in _operations_at(path):
         if method in operations:
             return operations[method]
+    return None
+
+
+def match_operation(method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The operationId that serves ``method`` on ``path`` in the Prospect API's contract,
+    with the values of the path's parameters; None if it has none there."""
+    method = "GET" if method == "HEAD" else method
+    table = _method_table()[: len(load_spec()["paths"])]  # the Prospect API's paths come first
+    concrete = [row for row in table if row[0] == path]
+    for _, regex, operations in concrete or table:
+        found = regex.match(path)
+        if found and method in operations:
+            return operations[method], found.groupdict()
     return None
 
 

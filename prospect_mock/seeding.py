@@ -5,16 +5,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
+from connexion.json_schema import Draft4ResponseValidator, resolve_refs
+from jsonschema.exceptions import best_match
+
+from .contract import load_spec
 from .database import Database
-from .datasets import DataSet
+from .datasets import DataSet, check_fits
 from .generator import Progress, generate
+from .messages import describe
 from .resources import RESOURCE_TYPES
 from .storage import EncodedTable, encode_table
+from .validation import FORMAT_CHECKER
 
-__all__ = ["EMPTY", "FIXTURES", "FIXTURES_DIR", "Seed", "generated", "load_fixtures", "reset"]
+__all__ = [
+    "EMPTY",
+    "FIXTURES",
+    "FIXTURES_DIR",
+    "Seed",
+    "generated",
+    "load_fixtures",
+    "read_fixtures",
+    "reset",
+]
 
 FIXTURES_DIR = Path(__file__).with_name("fixtures")
 
@@ -60,3 +75,31 @@ def generated(count: int, random_seed: int, progress: Progress = iter) -> Seed:
 def reset(database: Database, *, seed: bool = True) -> None:
     """Empty the database and, with ``seed``, fill it with the fixtures, in one write."""
     (FIXTURES if seed else EMPTY).fill(database)
+
+
+def read_fixtures(directory: Path) -> DataSet:
+    """The data set in ``directory``, in the format of ``fixtures/`` (a missing file is a
+    resource without records), checked to fit together as ``PUT /__admin/data`` checks it.
+    Raises ValueError (``DataConflict`` included) saying what is wrong."""
+    data: DataSet = {}
+    for kind in RESOURCE_TYPES:
+        path = directory / f"{kind.name}.json"
+        try:
+            records = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path} is not a JSON file: {error}.") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError(f"{path} must hold a list of records.")
+        for n, record in enumerate(records):
+            error = best_match(_record_validator(kind.schema).iter_errors(record))
+            if error is not None:
+                raise ValueError(f"{path}, record {n}: {describe(error, subject='It')}")
+        data[kind.name] = records
+    check_fits(data)
+    return data
+
+
+@cache
+def _record_validator(schema: str) -> Draft4ResponseValidator:
+    resolved = resolve_refs(load_spec())["components"]["schemas"][schema]
+    return Draft4ResponseValidator(resolved, format_checker=FORMAT_CHECKER)

@@ -1,0 +1,14 @@
+"""``prospect-mock proxy``: a contract-checking proxy in front of a real Prospect API.
+
+Every request is sent on as it came and every answer passed back as it came, while both are
+held against ``openapi.yaml``; what breaks the contract is listed (``/__admin/violations``),
+what was exercised is counted (``/__admin/coverage``), and at the end both are reported.
+"""
+
+from __future__ import annotations
+
+from .exchange import VIOLATIONS_HEADER, ProxyApp
+from .recording import FixtureRecorder
+from .upstream import DEFAULT_TIMEOUT_S, Upstream
+
+__all__ = ["DEFAULT_TIMEOUT_S", "VIOLATIONS_HEADER", "FixtureRecorder", "ProxyApp", "Upstream"]

@@ -1,0 +1,170 @@
+"""The proxy as an ASGI app: each request checked against the Prospect API's contract,
+sent on (to the upstream, or to the built-in mock for the operations it stands in for),
+and its answer checked, counted, recorded and passed back, or refused with ``enforce``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..problems import PROBLEM_JSON, problem_document
+from .admin import ADMIN_PATHS, admin_app
+from .coverage import Coverage
+from .recording import FixtureRecorder
+from .request_checks import check_request
+from .response_checks import check_response
+from .upstream import Answer, Upstream, UpstreamFailed
+from .violations import Finding, Violation, Violations
+
+__all__ = ["VIOLATIONS_HEADER", "ProxyApp"]
+
+VIOLATIONS_HEADER = "X-Contract-Violations"
+MOCK_KEY = "Bearer sk_test_proxy"
+"""The key the built-in mock gets: it cannot know the upstream's keys, so any bearer key
+the client sends stands for one it accepts; a request without one still gets its 401."""
+
+
+class ProxyApp:
+    def __init__(
+        self,
+        upstream: Upstream,
+        *,
+        enforce: bool = False,
+        mock: tuple[Upstream, ASGIApp] | None = None,
+        mock_operations: Collection[str] = (),
+        recorder: FixtureRecorder | None = None,
+    ) -> None:
+        self.upstream, self.enforce, self.recorder = upstream, enforce, recorder
+        self.mock, self.mock_operations = mock, frozenset(mock_operations)
+        self.violations, self.coverage = Violations(), Coverage()
+        self._admin = admin_app(self.violations, self.coverage)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] in ADMIN_PATHS:
+            await self._admin(scope, receive, send)
+        elif scope["type"] == "http":
+            await self._exchange(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.mock is not None:
+            await self.mock[1](scope, receive, send)  # the mock's start, and its clean stop
+            return
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                await self.upstream.close()
+                return
+
+    async def _exchange(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method, path = scope["method"], scope["path"]
+        query = scope["query_string"].decode("latin-1")
+        headers, body = Headers(scope=scope), await _read_body(receive)
+        operation, request_findings = check_request(method, path, query, headers, body)
+
+        def record(side: str, findings: list[Finding], status: int | None) -> list[Violation]:
+            return self.violations.add(
+                side,  # type: ignore[arg-type]
+                findings,
+                operation=operation,
+                method=method,
+                path=path,
+                status=status,
+            )
+
+        if request_findings and self.enforce:
+            refused = record("request", request_findings, None)
+            await _send_problem(send, 400, _naming(refused), len(refused))
+            return
+        try:
+            # The path as it came, still percent-encoded; the checks read it decoded.
+            target = scope.get("raw_path", path.encode()).decode("latin-1")
+            answer = await self._ask(operation, method, target, query, headers, body)
+        except UpstreamFailed as failed:
+            found = record("request", request_findings, None)
+            found += record("response", [Finding(failed.rule, failed.detail)], None)
+            await _send_problem(send, failed.status, failed.detail, len(found))
+            return
+        found = record("request", request_findings, answer.status)
+        response_findings = []
+        if operation is not None:
+            self.coverage.count(operation, answer.status)
+            response_findings = check_response(
+                operation, answer.status, Headers(raw=_raw(answer.headers)), answer.body, method
+            )
+        broken = record("response", response_findings, answer.status)
+        if broken and self.enforce:
+            await _send_problem(send, 502, _naming(broken), len(found) + len(broken))
+            return
+        if operation is not None and not broken and self.recorder and answer.status < 300:
+            self.recorder.record(operation, json.loads(answer.body))
+        await _send_answer(send, answer, method, len(found) + len(broken))
+
+    async def _ask(
+        self,
+        operation: str | None,
+        method: str,
+        path: str,
+        query: str,
+        headers: Headers,
+        body: bytes,
+    ) -> Answer:
+        if self.mock is None or operation not in self.mock_operations:
+            return await self.upstream.send(method, path, query, headers, body)
+        if "authorization" in headers:
+            mutable = headers.mutablecopy()
+            mutable["authorization"] = MOCK_KEY
+            headers = mutable
+        return await self.mock[0].send(method, path, query, headers, body)
+
+
+def _naming(violations: list[Violation]) -> str:
+    """A sentence naming the first violation, and how many more there are."""
+    first = violations[0]
+    where = f" at {first.pointer}" if first.pointer else ""
+    more = f" ({len(violations) - 1} more)" if len(violations) > 1 else ""
+    return (
+        f"The {first.side} breaks the contract ({first.rule}{where}): "
+        f"{first.detail.rstrip('.')}{more}."
+    )
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+async def _send_answer(send: Send, answer: Answer, method: str, violations: int) -> None:
+    headers = _raw(answer.headers)
+    if method != "HEAD":
+        headers.append((b"content-length", str(len(answer.raw)).encode()))
+    if violations:
+        headers.append((VIOLATIONS_HEADER.lower().encode(), str(violations).encode()))
+    start: Message = {"type": "http.response.start", "status": answer.status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": answer.raw})
+
+
+async def _send_problem(send: Send, status: int, detail: str, violations: int) -> None:
+    body = json.dumps(problem_document(status, detail)).encode()
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if violations:
+        headers.append((VIOLATIONS_HEADER.lower().encode(), str(violations).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

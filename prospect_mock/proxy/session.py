@@ -1,0 +1,66 @@
+"""One run of ``prospect-mock proxy``: the app it serves, made from the command's options,
+and what it reports when it stops."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Collection
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+
+from ..app import create_app
+from .exchange import ProxyApp
+from .recording import FixtureRecorder
+from .report import print_summary, write_json, write_junit
+from .upstream import Upstream
+
+__all__ = ["ProxySession"]
+
+MOCK_URL = "http://prospect-mock"
+"""How the built-in mock is named in messages; it is called in the process, not over HTTP."""
+
+
+class ProxySession:
+    def __init__(
+        self,
+        upstream_url: str,
+        *,
+        timeout_s: float,
+        enforce: bool = False,
+        mock_operations: Collection[str] = (),
+        db_path: str | None = None,
+        record_dir: str | None = None,
+    ) -> None:
+        self.upstream_url = upstream_url
+        self._temporary: Path | None = None
+        mock = None
+        if mock_operations:
+            if db_path is None:
+                self._temporary = Path(tempfile.mkdtemp(prefix="prospect-mock-proxy-"))
+                db_path = str(self._temporary / "mock.json")
+            mock_app = create_app(db_path)
+            transport = httpx.ASGITransport(app=mock_app)
+            mock = (Upstream(MOCK_URL, timeout_s, transport=transport), mock_app)
+        self.app = ProxyApp(
+            Upstream(upstream_url, timeout_s),
+            enforce=enforce,
+            mock=mock,
+            mock_operations=mock_operations,
+            recorder=FixtureRecorder(Path(record_dir)) if record_dir else None,
+        )
+
+    def finish(self, console: Console, report: str | None, junit: str | None) -> int:
+        """Print the coverage and the violations, write the reports asked for, and return
+        how many violations there were."""
+        violations, coverage = self.app.violations, self.app.coverage
+        print_summary(coverage, violations, console)
+        if report:
+            write_json(Path(report), coverage, violations)
+        if junit:
+            write_junit(Path(junit), coverage, violations)
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+        return len(violations)
