@@ -6,7 +6,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .problems import send_problem
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit", "replay"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit", "read_body", "replay"]
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -49,6 +49,17 @@ class BodySizeLimit:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"The request body is larger than {self.max_bytes} bytes."
         await send_problem(413, detail, scope, receive, send)
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The request's whole body, for a middleware behind :class:`BodySizeLimit` (or one
+    that forwards the body as it came)."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
 
 
 def replay(body: bytes, receive: Receive) -> Receive:

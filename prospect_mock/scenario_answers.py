@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.responses import Response
@@ -19,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import faults
 from .journal import annotate
-from .limits import replay
+from .limits import read_body, replay
 from .responses import operations
 from .scenarios import Scenario
 from .workspaces import SCOPE_KEY
@@ -44,7 +43,7 @@ class ScenarioAnswers:
         operation = (routing.get("operation_id") or "").removeprefix(self.handler_prefix)
         body = None
         if operation in operations() and scenarios.wants_body(operation):
-            raw = await _read_body(receive)
+            raw = await read_body(receive)
             receive = replay(raw, receive)
             body = json.loads(raw) if raw else None  # JSON already: validation parsed it
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
@@ -84,13 +83,3 @@ def _with_headers(send: Send, headers: dict[str, str]) -> Send:
         await send(message)
 
     return send_with_headers
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[Any] = []
-    more = True
-    while more:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)

@@ -10,6 +10,7 @@ from collections.abc import Collection
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..limits import read_body
 from ..problems import PROBLEM_JSON, problem_document
 from .admin import ADMIN_PATHS, admin_app
 from .coverage import Coverage
@@ -64,7 +65,7 @@ class ProxyApp:
     async def _exchange(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
         query = scope["query_string"].decode("latin-1")
-        headers, body = Headers(scope=scope), await _read_body(receive)
+        headers, body = Headers(scope=scope), await read_body(receive)
         operation, request_findings = check_request(method, path, query, headers, body)
 
         def record(side: str, findings: list[Finding], status: int | None) -> list[Violation]:
@@ -132,15 +133,6 @@ def _naming(violations: list[Violation]) -> str:
         f"The {first.side} breaks the contract ({first.rule}{where}): "
         f"{first.detail.rstrip('.')}{more}."
     )
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
 
 
 def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
