@@ -3,6 +3,7 @@ imperfect upstream (tests/proxy_upstream.py) and in front of the mock itself."""
 
 from __future__ import annotations
 
+import copy
 import json
 import signal
 import subprocess
@@ -17,10 +18,15 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
+from starlette.testclient import TestClient
 
 from prospect_mock.cli import SCHEMATHESIS_CONFIG
 from prospect_mock.contract import SPEC_PATH, load_admin_spec, load_proxy_admin_spec
+from prospect_mock.proxy.exchange import ProxyApp
+from prospect_mock.proxy.upstream import Upstream
 from prospect_mock.responses import operations
 
 from .servers import CLI, free_port, run, running
@@ -325,3 +331,31 @@ def test_the_proxys_admin_operations_are_a_document_of_their_own() -> None:
     assert set(load_proxy_admin_spec()["paths"]) == {"/violations", "/coverage"}
     assert not {"/violations", "/coverage"} & set(load_admin_spec()["paths"])
     assert "Proxy" not in [tag["name"] for tag in load_admin_spec()["tags"]]
+
+
+@pytest.fixture
+def proxy_admin_contract() -> schemathesis.schemas.BaseSchema:
+    """The proxy's admin API, with violations and coverage to show: an unreachable upstream
+    and a path the contract lacks."""
+    app = ProxyApp(Upstream("http://127.0.0.1:9", timeout_s=1))
+    client = TestClient(app, headers=AUTH)
+    client.get("/api/crm/prospect")
+    client.get("/nowhere")
+    contract = schemathesis.openapi.from_dict(copy.deepcopy(load_proxy_admin_spec()))
+    contract.app = app
+    return contract
+
+
+proxy_admin_schema = schemathesis.pytest.from_fixture("proxy_admin_contract")
+
+
+@proxy_admin_schema.parametrize()
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_proxys_admin_api_conforms_to_its_contract(case: schemathesis.Case) -> None:
+    case.call_and_validate()
