@@ -45,7 +45,7 @@ def _unauthorized(detail: str) -> ProblemException:
 def bearer_security_handler(policy: KeyPolicy) -> type[BearerSecurityHandler]:
     """A Connexion security handler for ``scheme: bearer`` that applies ``policy``."""
 
-    class PolicyBearerHandler(BearerSecurityHandler):
+    class PolicyBearerHandler(BearerSecurityHandler):  # type: ignore[misc]
         def get_fn(self, security_scheme: Any, required_scopes: Any) -> Callable[..., Any]:
             return self._verify
 

@@ -37,7 +37,7 @@ __all__ = ["main"]
 DEFAULT_DB = "prospect-mock.json"
 
 
-class LatencyRange(click.ParamType):
+class LatencyRange(click.ParamType[tuple[int, int]]):
     """``250`` or ``100-800`` (milliseconds) -> (low, high)."""
 
     name = "N|LOW-HIGH"
@@ -353,7 +353,7 @@ def check(
     sys.exit(subprocess.call(arguments))
 
 
-class OperationList(click.ParamType):
+class OperationList(click.ParamType[tuple[str, ...]]):
     """``prospects.get,prospect_leads.list`` -> the operationIds, each one of the contract."""
 
     name = "OPID,..."

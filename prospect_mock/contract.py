@@ -40,7 +40,8 @@ def load_spec() -> dict[str, Any]:
     """The parsed contract, read once per process (``$ref`` left unresolved). Do not
     change it: hand a copy to whatever might."""
     with SPEC_PATH.open(encoding="utf-8") as file:
-        return yaml.load(file, Loader=_YAML_LOADER)
+        spec: dict[str, Any] = yaml.load(file, Loader=_YAML_LOADER)
+        return spec
 
 
 PROXY_TAG = "Proxy"
@@ -49,7 +50,8 @@ PROXY_TAG = "Proxy"
 
 @cache
 def _whole_admin_spec() -> dict[str, Any]:
-    return Specification.load(ADMIN_SPEC_PATH).spec
+    spec: dict[str, Any] = Specification.load(ADMIN_SPEC_PATH).spec
+    return spec
 
 
 @cache

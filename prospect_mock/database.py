@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .storage import EncodedTable
-from .store import Store, StoreError
+from .store import Store, StoreError, Tables
 from .tables import Record, SavedRecord, Table
 
 __all__ = ["Database", "StoreError", "Transaction"]
@@ -178,7 +178,7 @@ class Database:
             tables.setdefault(name, Table()).keep_indexes_of(table)
         self._tables = tables
 
-    def _frozen(self) -> dict[str, Iterable[Record]]:
+    def _frozen(self) -> Tables:
         return {name: table.frozen() for name, table in self._tables.items()}
 
     def _commit(self, changes: dict[str, Any]) -> None:

@@ -65,7 +65,7 @@ async def _client_gone(receive: Receive) -> None:
 
 
 def _connection(scope: Scope) -> Connection:
-    connection = scope.get("extensions", {}).get(CONNECTION)
+    connection: Connection | None = scope.get("extensions", {}).get(CONNECTION)
     if connection is None:
         raise RuntimeError("Network faults need prospect-mock's own server (prospect-mock serve).")
     return connection

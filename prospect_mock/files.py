@@ -64,7 +64,7 @@ def create_temporary(directory: Path, prefix: str, mode: int) -> tuple[int, Path
     return fd, Path(name)
 
 
-def write(fd: int, data: bytes, offset: int) -> int:
+def write(fd: int, data: bytes | memoryview, offset: int) -> int:
     """One ``pwrite``: it may write less than ``data`` (a full disk does that)."""
     return os.pwrite(fd, data, offset)
 

@@ -169,7 +169,11 @@ def _prospect(
 
 
 def _lead(
-    rng: random.Random, values: dict[str, list[Any]], prospect: dict, idx: int, person: str
+    rng: random.Random,
+    values: dict[str, list[Any]],
+    prospect: dict[str, Any],
+    idx: int,
+    person: str,
 ) -> dict[str, Any]:
     first, last = person.split()
     return {
@@ -186,7 +190,11 @@ def _lead(
 
 
 def _opportunity(
-    rng: random.Random, values: dict[str, list[Any]], prospect: dict, idx: int, contact: str | None
+    rng: random.Random,
+    values: dict[str, list[Any]],
+    prospect: dict[str, Any],
+    idx: int,
+    contact: str | None,
 ) -> dict[str, Any]:
     created = datetime.fromisoformat(prospect["created_at"])
     return {

@@ -24,8 +24,7 @@ from typing import Any
 import httptools
 import uvicorn
 from starlette.types import ASGIApp
-from uvicorn.config import Config
-from uvicorn.main import STARTUP_FAILURE
+from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
@@ -127,7 +126,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {CONNECTION: _Connection(self)}  # type: ignore[typeddict-unknown-key]
+        self.scope["extensions"] = {CONNECTION: _Connection(self)}  # type: ignore[dict-item]
         self._head_size = self._header_count = 0
         self._start_head_timer()
 

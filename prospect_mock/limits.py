@@ -33,7 +33,8 @@ class BodySizeLimit:
         await self.app(scope, replay(body, receive), send)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
-        chunks, size, more = [], 0, True
+        chunks: list[bytes] = []
+        size, more = 0, True
         while more:
             message = await receive()
             if message["type"] != "http.request":

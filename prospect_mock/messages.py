@@ -7,6 +7,8 @@ attribute and the rule, and never repeat the value at length.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from jsonschema import ValidationError
 
 __all__ = ["describe"]
@@ -39,7 +41,10 @@ def describe(error: ValidationError, subject: str = "The request body") -> str:
     """A sentence for ``error``; ``subject`` names the value when the error is at its root."""
     if error.path:
         subject = "'" + "".join(_step(step) for step in error.path).lstrip(".") + "'"
-    rule, limit, value = error.validator, error.validator_value, error.instance
+    # jsonschema's stubs allow an "unset" sentinel here, which an error it raised never holds.
+    rule = error.validator
+    limit: Any = error.validator_value
+    value: Any = error.instance
     if rule in ("anyOf", "oneOf") and error.context:
         return _alternatives(error, subject)
     if rule == "not" and isinstance(limit, dict) and "required" in limit:
@@ -50,7 +55,7 @@ def describe(error: ValidationError, subject: str = "The request body") -> str:
         )
         return f"{subject} must be {wanted}, not {_JSON_TYPES.get(type(value), 'that')}."
     if rule == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
+        allowed = list(cast("dict[str, Any]", error.schema).get("properties", {}))
         unknown = next(name for name in value if name not in allowed)
         return (
             f"Unknown attribute {_short(unknown)}; the attributes that can be set here are: "
@@ -87,7 +92,10 @@ def _alternatives(error: ValidationError, subject: str) -> str:
     missed, or else the error deepest in the value (about a value that is there)."""
     errors = error.context or []
     if all(e.validator == "required" and not e.relative_path for e in errors):
-        names = [next(n for n in e.validator_value if n not in e.instance) for e in errors]
+        names = [
+            next(n for n in cast(Any, e.validator_value) if n not in cast(Any, e.instance))
+            for e in errors
+        ]
         return f"{subject} needs one of: {', '.join(names)}."
     return describe(max(errors, key=lambda e: len(e.relative_path)), subject)
 

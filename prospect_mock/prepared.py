@@ -35,7 +35,7 @@ def _uri_parser(operation: AbstractOperation) -> AbstractURIParser:
     return operation.uri_parser_class(operation.parameters, operation.body_definition())
 
 
-class _PreparedOperation(AsyncOperation):
+class _PreparedOperation(AsyncOperation):  # type: ignore[misc]
     """Calls the handler through decorators built once, with a URI parser built once."""
 
     def __init__(self, fn: Any, *, operation: AbstractOperation, **options: Any) -> None:
@@ -47,7 +47,7 @@ class _PreparedOperation(AsyncOperation):
         self._decorated = decorator.decorate(self._fn)
 
     @classmethod
-    def from_operation(  # type: ignore[override]
+    def from_operation(
         cls, operation: AbstractOperation, *, pythonic_params: bool, jsonifier: Any
     ) -> _PreparedOperation:
         return cls(
@@ -63,7 +63,7 @@ class _PreparedOperation(AsyncOperation):
         await response(scope, receive, send)
 
 
-class _JSONOnlyRequest(ConnexionRequest):
+class _JSONOnlyRequest(ConnexionRequest):  # type: ignore[misc]
     """A request whose body is never read as a form: the contract takes JSON only. Connexion
     parses any multipart body for uploaded files, even on a GET, and a broken one (no
     boundary) became a 400 that the operation does not document; the contract test proxy
@@ -73,18 +73,18 @@ class _JSONOnlyRequest(ConnexionRequest):
         return {}
 
 
-class _PreparedApi(AsyncApi):
+class _PreparedApi(AsyncApi):  # type: ignore[misc]
     def make_operation(self, operation: AbstractOperation) -> AsyncOperation:
         return _PreparedOperation.from_operation(
             operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
         )
 
 
-class _PreparedASGIApp(AsyncASGIApp):
+class _PreparedASGIApp(AsyncASGIApp):  # type: ignore[misc]
     api_cls = _PreparedApi
 
 
-class _PreparedValidationOperation(RequestValidationOperation):
+class _PreparedValidationOperation(RequestValidationOperation):  # type: ignore[misc]
     """Validates with a parameter validator built once, and a body validator built once for
     each content type and charset."""
 
@@ -101,7 +101,7 @@ class _PreparedValidationOperation(RequestValidationOperation):
     @functools.lru_cache(maxsize=32)  # noqa: B019 - the operations live as long as the app
     def _body_validator(self, mime_type: str, encoding: str) -> Any:
         """The validator for this content type, or None if the body is not checked."""
-        validator_class = self._validator_map["body"].get(mime_type)  # type: ignore[attr-defined]
+        validator_class = self._validator_map["body"].get(mime_type)
         if validator_class is None or not self._operation.body_schema(mime_type):
             return None
         return validator_class(
@@ -123,7 +123,7 @@ class _PreparedValidationOperation(RequestValidationOperation):
         await self.next_app(scope, receive, send)
 
 
-class _PreparedValidationAPI(RequestValidationAPI):
+class _PreparedValidationAPI(RequestValidationAPI):  # type: ignore[misc]
     def make_operation(self, operation: AbstractOperation) -> RequestValidationOperation:
         return _PreparedValidationOperation(
             self.next_app,
@@ -133,7 +133,7 @@ class _PreparedValidationAPI(RequestValidationAPI):
         )
 
 
-class _PreparedRequestValidation(RequestValidationMiddleware):
+class _PreparedRequestValidation(RequestValidationMiddleware):  # type: ignore[misc]
     api_cls = _PreparedValidationAPI
 
 
@@ -146,7 +146,7 @@ _MIDDLEWARES = [
 ]
 
 
-class PreparedAsyncApp(AsyncApp):
+class PreparedAsyncApp(AsyncApp):  # type: ignore[misc]
     """An :class:`connexion.AsyncApp` whose operations prepare their work once."""
 
     def __init__(self, import_name: str, **options: Any) -> None:

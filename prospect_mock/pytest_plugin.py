@@ -65,21 +65,28 @@ class MockWorkspace:
         """Create the workspace, or put its data back, as the server seeds it (or empty);
         how many records of each resource it holds now."""
         response = self._admin("PUT", f"/__admin/workspaces/{self.name}", params=_flag(empty))
-        return response.json()["counts"]
+        counts: dict[str, int] = response.json()["counts"]
+        return counts
 
     def load(self, data: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
         """Make the workspace hold exactly ``data`` (as ``PUT /__admin/data`` takes it)."""
-        return self._admin("PUT", "/__admin/data", json=data).json()
+        counts: dict[str, int] = self._admin("PUT", "/__admin/data", json=data).json()
+        return counts
 
     def requests(self, **filters: str | int) -> list[dict[str, Any]]:
         """The journal's entries (newest first) that match every filter given: ``operation``,
         ``method``, ``path`` (``*`` for any characters), ``status`` (``201`` or ``2XX``)."""
         params = {"limit": 500, **filters}
-        return self._admin("GET", "/__admin/requests", params=params).json()["data"]
+        entries: list[dict[str, Any]] = self._admin(
+            "GET", "/__admin/requests", params=params
+        ).json()["data"]
+        return entries
 
     def count(self, **filters: str | int) -> int:
         """How many requests in the journal match every filter given."""
-        return self._admin("GET", "/__admin/requests/count", params=filters).json()["count"]
+        response = self._admin("GET", "/__admin/requests/count", params=filters)
+        count: int = response.json()["count"]
+        return count
 
     def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | int) -> int:
         """Return as soon as ``count`` requests match (how many do); fail the test, saying
@@ -88,7 +95,8 @@ class MockWorkspace:
         response = self.http.get("/__admin/requests/wait", params=params, timeout=timeout + 30)
         if response.status_code == 408:
             raise AssertionError(response.json()["detail"])
-        return _checked(response).json()["count"]
+        matched: int = _checked(response).json()["count"]
+        return matched
 
     def scenario(self, operation: str, **definition: Any) -> dict[str, Any]:
         """Make the workspace answer requests to ``operation`` as ``definition`` says
@@ -96,7 +104,8 @@ class MockWorkspace:
         ``POST /__admin/scenarios`` takes them); the scenario created, with its ``id``. It
         goes with the test's workspace at the end of the test."""
         body = {"operation": operation, **definition}
-        return self._admin("POST", "/__admin/scenarios", json=body).json()
+        scenario: dict[str, Any] = self._admin("POST", "/__admin/scenarios", json=body).json()
+        return scenario
 
     def delete(self) -> None:
         self._admin("DELETE", f"/__admin/workspaces/{self.name}")

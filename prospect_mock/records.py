@@ -10,6 +10,7 @@ raises :class:`OrderConflict`. Both are checked before anything is written.
 from __future__ import annotations
 
 import base64
+import builtins
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -154,7 +155,7 @@ class LineItems(_Records):
             db.remove(self.kind.name, record_id)
             self._renumber(db, self._siblings(db, record[self._parent_key]))
 
-    def reorder(self, parent_id: str, ids: Sequence[str]) -> list[Record]:
+    def reorder(self, parent_id: str, ids: Sequence[str]) -> builtins.list[Record]:
         with self._database.transaction() as db:
             siblings = self._siblings(db, parent_id)
             self._check_permutation(parent_id, [item["id"] for item in siblings], ids)
@@ -167,7 +168,7 @@ class LineItems(_Records):
         for item in db.table(self.kind.name).group(parent_id):
             db.remove(self.kind.name, item["id"])
 
-    def _siblings(self, db: Transaction, parent_id: str) -> list[Record]:
+    def _siblings(self, db: Transaction, parent_id: str) -> builtins.list[Record]:
         self._parent._require(db, parent_id)
         return [dict(item) for item in db.table(self.kind.name).group(parent_id)]
 
@@ -176,7 +177,9 @@ class LineItems(_Records):
             if item["idx"] != idx:
                 db.put(self.kind.name, {**item, "idx": idx})
 
-    def _check_permutation(self, parent_id: str, current: list[str], ids: Sequence[str]) -> None:
+    def _check_permutation(
+        self, parent_id: str, current: builtins.list[str], ids: Sequence[str]
+    ) -> None:
         noun, parent = self.kind.noun, f"{self._parent.kind.noun} {quoted(parent_id)}"
         known, listed = set(current), set(ids)
         foreign = [record_id for record_id in ids if record_id not in known]

@@ -224,4 +224,5 @@ def _is_subset(wanted: Any, actual: Any) -> bool:
         return isinstance(actual, dict) and all(
             name in actual and _is_subset(value, actual[name]) for name, value in wanted.items()
         )
-    return wanted == actual
+    equal: bool = wanted == actual
+    return equal

@@ -91,9 +91,9 @@ def read_fixtures(directory: Path) -> DataSet:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValueError(f"{path} must hold a list of records.")
         for n, record in enumerate(records):
-            error = best_match(_record_validator(kind.schema).iter_errors(record))
-            if error is not None:
-                raise ValueError(f"{path}, record {n}: {describe(error, subject='It')}")
+            mismatch = best_match(_record_validator(kind.schema).iter_errors(record))
+            if mismatch is not None:
+                raise ValueError(f"{path}, record {n}: {describe(mismatch, subject='It')}")
         data[kind.name] = records
     check_fits(data)
     return data

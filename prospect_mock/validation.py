@@ -93,7 +93,7 @@ def parse_json(raw: bytes) -> Any:
 _EMPTY_BODY = "The request body is empty; send a JSON object."
 
 
-class JSONBodyValidator(JSONRequestBodyValidator):
+class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         length = Headers(scope=scope).get("content-length", "")
         if length.strip() in ("", "0"):
@@ -101,11 +101,15 @@ class JSONBodyValidator(JSONRequestBodyValidator):
                 raise BadRequestProblem(_EMPTY_BODY)
             if "transfer-encoding" not in Headers(scope=scope):
                 return receive, scope  # an optional body left out: nothing to check
-        return await super().wrap_receive(receive, scope=scope)
+        wrapped: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)
+        return wrapped
 
     @functools.cached_property
     def _validator(self) -> Draft4Validator:
-        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        validator: Draft4Validator = Draft4RequestValidator(
+            self._schema, format_checker=FORMAT_CHECKER
+        )
+        return validator
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         if "content-type" not in Headers(scope=scope):
@@ -113,16 +117,17 @@ class JSONBodyValidator(JSONRequestBodyValidator):
         raw = b"".join([chunk async for chunk in stream])
         return parse_json(raw) if raw.strip() else None
 
-    def _validate(self, body: Any) -> dict | None:
+    def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
             raise BadRequestProblem(_EMPTY_BODY)
         try:
-            return self._validator.validate(body)
+            self._validator.validate(body)  # returns None; Connexion ignores the result
         except ValidationError as error:
             raise BadRequestProblem(describe(error)) from None
+        return None
 
 
-class SentenceParameterValidator(ParameterValidator):
+class SentenceParameterValidator(ParameterValidator):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._compiled: dict[str, Draft4Validator] = {}

@@ -229,12 +229,14 @@ class Workspaces:
 
 def current() -> Workspace:
     """The workspace of the request being handled."""
-    return context.scope[SCOPE_KEY]
+    workspace: Workspace = context.scope[SCOPE_KEY]
+    return workspace
 
 
 def registry() -> Workspaces:
     """Every workspace of the server handling the request."""
-    return context.scope[REGISTRY_KEY]
+    workspaces: Workspaces = context.scope[REGISTRY_KEY]
+    return workspaces
 
 
 def _last_change(path: Path) -> float:

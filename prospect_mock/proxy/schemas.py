@@ -70,5 +70,7 @@ def pointer(error: ValidationError) -> str:
     attribute, to where it should be."""
     steps = list(error.absolute_path)
     if error.validator == "required":
-        steps += [next(name for name in error.validator_value if name not in error.instance)]
+        required: Any = error.validator_value
+        value: Any = error.instance
+        steps += [next(name for name in required if name not in value)]
     return "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in steps)
