@@ -23,8 +23,8 @@ __all__ = [
     "load_proxy_admin_spec",
     "load_spec",
     "match_operation",
-    "operation_id",
     "route_path",
+    "routed_operation",
 ]
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
@@ -121,15 +121,6 @@ def allowed_methods(path: str) -> list[str]:
     return sorted(methods)
 
 
-def operation_id(method: str, path: str) -> str | None:
-    """The operationId that serves ``method`` on ``path`` (HEAD is GET's), if any."""
-    method = "GET" if method == "HEAD" else method
-    for operations in _operations_at(path):
-        if method in operations:
-            return operations[method]
-    return None
-
-
 def match_operation(method: str, path: str) -> tuple[str, dict[str, str]] | None:
     """The operationId that serves ``method`` on ``path`` in the Prospect API's contract,
     with the values of the path's parameters; None if it has none there."""
@@ -153,3 +144,11 @@ def route_path(scope: Scope) -> str:
     routing puts in ASGI's ``root_path``."""
     path: str = scope["path"]
     return path[len(scope.get("root_path", "")) :] or "/"
+
+
+def routed_operation(scope: Scope, handlers_package: str) -> str:
+    """The operationId Connexion routed the request to ("" before routing or for none).
+    Connexion names it by the handler it resolved it to, ``handlers_package.`` first."""
+    routing = scope.get("extensions", {}).get("connexion_routing", {})
+    operation: str = routing.get("operation_id") or ""
+    return operation.removeprefix(f"{handlers_package}.")

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import timestamp
-from .contract import operation_id, route_path
+from .contract import match_operation, route_path
 
 __all__ = [
     "MAX_ENTRIES",
@@ -145,9 +145,10 @@ class JournalRecorder:
             await self.app(scope, receive, send)
             return
         journal = self.journal_of(scope)
+        operation = match_operation(scope["method"], path)
         entry: Entry = {
             "at": timestamp(),
-            "operation": operation_id(scope["method"], path),
+            "operation": operation[0] if operation else None,
             "method": scope["method"],
             "path": path,
             "query": scope.get("query_string", b"").decode("latin-1"),

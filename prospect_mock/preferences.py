@@ -17,7 +17,7 @@ from connexion.exceptions import BadRequestProblem
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .contract import route_path
+from .contract import route_path, routed_operation
 from .problems import send_problem
 from .responses import exact_responses, operations
 
@@ -77,12 +77,10 @@ class ForcedResponses:
 
     def __init__(self, app: ASGIApp, handlers_package: str) -> None:
         self.app = app
-        # Connexion names the operation by the handler it resolved the operationId to.
-        self.handler_prefix = f"{handlers_package}."
+        self.handlers_package = handlers_package
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        routing = scope.get("extensions", {}).get("connexion_routing", {})
-        operation_id = (routing.get("operation_id") or "").removeprefix(self.handler_prefix)
+        operation_id = routed_operation(scope, self.handlers_package)
         preferences = parse_prefer(scope) if scope["type"] == "http" else {}
         # Only the Prospect API's operations can be forced; the admin API is not a mock.
         if operation_id not in operations() or not {"code", "example"} & preferences.keys():

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import faults
+from .contract import routed_operation
 from .journal import annotate
 from .limits import read_body, replay
 from .responses import operations
@@ -31,16 +32,14 @@ SCENARIO_HEADER = "X-Mock-Scenario"
 class ScenarioAnswers:
     def __init__(self, app: ASGIApp, handlers_package: str) -> None:
         self.app = app
-        # Connexion names the operation by the handler it resolved the operationId to.
-        self.handler_prefix = f"{handlers_package}."
+        self.handlers_package = handlers_package
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scenarios = scope[SCOPE_KEY].scenarios if scope["type"] == "http" else None
         if not scenarios:
             await self.app(scope, receive, send)
             return
-        routing = scope.get("extensions", {}).get("connexion_routing", {})
-        operation = (routing.get("operation_id") or "").removeprefix(self.handler_prefix)
+        operation = routed_operation(scope, self.handlers_package)
         body = None
         if operation in operations() and scenarios.wants_body(operation):
             raw = await read_body(receive)
