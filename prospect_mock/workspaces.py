@@ -42,7 +42,6 @@ __all__ = [
     "build_records",
     "check_name",
     "current",
-    "open_database",
     "registry",
 ]
 
@@ -72,16 +71,6 @@ def check_name(name: str) -> str:
             f"'-' and '_', starting with a letter or digit ({NAME_RULE}).",
         )
     return name
-
-
-def open_database(
-    path: str | os.PathLike[str], *, seed: bool = True, group_commit: bool = False
-) -> Database:
-    """Open the database file; a missing or empty one starts a new database, seeded if asked."""
-    database = Database(path, group_commit=group_commit)
-    if database.is_new and seed:
-        FIXTURES.fill(database)
-    return database
 
 
 def build_records(database: Database) -> dict[str, Collection | LineItems]:

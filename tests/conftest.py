@@ -8,7 +8,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from prospect_mock import create_app
-from prospect_mock.seeding import EMPTY
+from prospect_mock.database import Database
+from prospect_mock.seeding import EMPTY, FIXTURES
 
 AUTH = {"Authorization": "Bearer sk_test_123"}
 PROSPECTS = "/api/crm/prospect"
@@ -33,6 +34,14 @@ def empty_client(db_path: Path) -> Iterator[TestClient]:
     """An unseeded mock, every request authenticated."""
     with TestClient(create_app(db_path, seed=EMPTY), headers=AUTH) as test_client:
         yield test_client
+
+
+def open_database(path: Path, *, seed: bool = True) -> Database:
+    """The database file opened as the server opens it: a new one seeded, if asked."""
+    database = Database(path)
+    if database.is_new and seed:
+        FIXTURES.fill(database)
+    return database
 
 
 def assert_problem(response: Any, status: int, *fragments: str) -> dict[str, Any]:

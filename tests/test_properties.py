@@ -12,7 +12,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from prospect_mock.database import Database
 from prospect_mock.records import Page
-from prospect_mock.workspaces import build_records, open_database
+from prospect_mock.workspaces import build_records
+
+from .conftest import open_database
 
 EXAMPLES = int(os.environ.get("PROSPECT_MOCK_EXAMPLES", "25"))
 

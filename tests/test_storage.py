@@ -19,9 +19,9 @@ from prospect_mock import create_app, files, storage, store
 from prospect_mock.database import Database
 from prospect_mock.storage import FORMAT_VERSION, CorruptDatabaseError
 from prospect_mock.store import Store, StoreError
-from prospect_mock.workspaces import build_records, open_database
+from prospect_mock.workspaces import build_records
 
-from .conftest import AUTH, LEADS, PROSPECTS, assert_problem
+from .conftest import AUTH, LEADS, PROSPECTS, assert_problem, open_database
 
 
 def log_of(db_path: Path) -> Path:
