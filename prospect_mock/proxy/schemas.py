@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema_rs
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from jsonschema import ValidationError
 
 from ..messages import describe
-from ..validation import FORMAT_CHECKER
+from ..validation import FORMAT_CHECKER, compiled_schema
 from .violations import Finding
 
 __all__ = ["MAX_FINDINGS", "body_findings", "pointer"]
@@ -26,43 +25,13 @@ def body_findings(
     body: Any, schema: dict[str, Any], *, subject: str, response: bool
 ) -> Iterator[Finding]:
     """A ``body-schema`` finding for each way ``body`` breaks ``schema``."""
-    if _compiled(schema).is_valid(body):
+    if compiled_schema(schema).is_valid(body):
         return
     kind = Draft4ResponseValidator if response else Draft4RequestValidator
     validator = kind(schema, format_checker=FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors[:MAX_FINDINGS]:
         yield Finding("body-schema", describe(error, subject=subject), pointer(error))
-
-
-_compiled_schemas: dict[int, tuple[dict[str, Any], Any]] = {}
-
-
-def _compiled(schema: dict[str, Any]) -> Any:
-    """The schema compiled by jsonschema-rs, once: most exchanges keep the contract, and it
-    says so about twenty times faster than jsonschema (which then finds the sentences when
-    they do not). A body it finds valid, jsonschema does too: ``nullable`` becomes a
-    ``null`` type, formats are checked, and its rules are as strict otherwise."""
-    compiled = _compiled_schemas.get(id(schema))
-    if compiled is None or compiled[0] is not schema:
-        validator = jsonschema_rs.validator_for(_json_schema(schema), validate_formats=True)
-        compiled = _compiled_schemas[id(schema)] = (schema, validator)
-    return compiled[1]
-
-
-def _json_schema(schema: Any) -> Any:
-    """An OpenAPI 3.0 schema as plain JSON Schema: ``nullable: true`` admits ``null``."""
-    if isinstance(schema, list):
-        return [_json_schema(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    plain = {key: _json_schema(value) for key, value in schema.items() if key != "nullable"}
-    if schema.get("nullable"):
-        if "type" in plain:
-            plain["type"] = [plain["type"], "null"]
-        if "enum" in plain:
-            plain["enum"] = [*plain["enum"], None]
-    return plain
 
 
 def pointer(error: ValidationError) -> str:
