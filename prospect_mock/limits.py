@@ -15,7 +15,9 @@ class BodySizeLimit:
     """Answer 413 to a body over ``max_bytes``, whether or not it declares its length.
 
     The body is read whole here (it is small by construction) and replayed to the app, so
-    nothing behind this middleware ever sees a partial body.
+    nothing behind this middleware ever sees a partial body, nor one of unknown length: a
+    chunked body is handed on with the Content-Length it turned out to have, since Connexion
+    takes a request without one for a request without a body.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
@@ -30,7 +32,7 @@ class BodySizeLimit:
         if body is None:
             await self._too_large(scope, receive, send)
             return
-        await self.app(scope, replay(body, receive), send)
+        await self.app(_sized(scope, len(body)), replay(body, receive), send)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         chunks: list[bytes] = []
@@ -50,6 +52,15 @@ class BodySizeLimit:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"The request body is larger than {self.max_bytes} bytes."
         await send_problem(413, detail, scope, receive, send)
+
+
+def _sized(scope: Scope, length: int) -> Scope:
+    """``scope``, its chunked body (if it had one) declared as ``length`` bytes."""
+    names = [name for name, _ in scope["headers"]]
+    if b"transfer-encoding" not in names or b"content-length" in names:
+        return scope
+    headers = [(name, value) for name, value in scope["headers"] if name != b"transfer-encoding"]
+    return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
 async def read_body(receive: Receive) -> bytes:

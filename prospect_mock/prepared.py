@@ -1,38 +1,98 @@
-"""Connexion's AsyncApp, with the work it repeats on every request done once per operation.
+"""Connexion's AsyncApp, with the work it repeats on every request done once per operation,
+and the work it repeats within a request done once.
 
 Connexion 3 rebuilds, for every request, the handler's decorators (inspecting its signature
 each time), the URI parser, the parameter validator and the body validator with its compiled
 JSON schema. None of them depends on the request, so here each operation builds them the
-first time it is called and keeps them. Validation itself is unchanged: the same validators
+first time it is called and keeps them. Connexion also parses a request's parameters and
+body twice, to validate them and then to call the handler; here the handler gets what
+validation parsed (:class:`Parsed`). Validation itself is unchanged: the same validators
 (:data:`prospect_mock.validation.VALIDATOR_MAP`) check the same rules on every request.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from connexion import AsyncApp, utils
 from connexion.apps.abstract import AbstractApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import (
+    CONTEXT_NAME,
+    AsyncParameterDecorator,
+    get_arguments,
+    unwrap_decorators,
+)
 from connexion.lifecycle import ConnexionRequest
-from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
-from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.operations import AbstractOperation
 from connexion.uri_parsing import AbstractURIParser
+from connexion.utils import inspect_function_arguments
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["PreparedAsyncApp"]
+from .validation import PARSED, Parsed
+
+__all__ = ["PreparedAsyncApp", "PreparedRequestValidation"]
 
 
 def _uri_parser(operation: AbstractOperation) -> AbstractURIParser:
     return operation.uri_parser_class(operation.parameters, operation.body_definition())
+
+
+class _PreparedParameters(AsyncParameterDecorator):  # type: ignore[misc]
+    """Connexion's parameter decorator, made for one operation known in advance: it reads
+    the request body only for a handler that takes one, and reads the operation itself
+    rather than through Connexion's context proxy, a lookup for every attribute."""
+
+    def __init__(self, operation: AbstractOperation, **options: Any) -> None:
+        super().__init__(**options)
+        self._operation = operation
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
+        operation, sanitize = self._operation, self.sanitize_fn
+        takes_body = has_kwargs or sanitize(operation.body_name("")) in arguments
+
+        async def call(request: ConnexionRequest) -> Any:
+            kwargs = get_arguments(
+                operation,
+                path_params=request.path_params,
+                query_params=request.query_params,
+                body=await request.get_body() if takes_body else None,
+                files={},  # the contract takes JSON only
+                arguments=arguments,
+                has_kwargs=has_kwargs,
+                sanitize=sanitize,
+                content_type=request.mimetype,
+            )
+            # What connexion.decorators.parameter.prep_kwargs adds: the security context.
+            kwargs = {sanitize(name): value for name, value in kwargs.items()}
+            context = request.context
+            kwargs.update(
+                (name, value) for name, value in context.items() if has_kwargs or name in arguments
+            )
+            if CONTEXT_NAME in arguments:
+                kwargs[CONTEXT_NAME] = context
+            return await function(**kwargs)
+
+        return call
+
+
+class _PreparedDecorator(StarletteDecorator):  # type: ignore[misc]
+    def __init__(self, operation: AbstractOperation, **options: Any) -> None:
+        super().__init__(**options)
+        self._operation = operation
+
+    @property
+    def _parameter_decorator_cls(self) -> Callable[..., _PreparedParameters]:
+        return functools.partial(_PreparedParameters, self._operation)
 
 
 class _PreparedOperation(AsyncOperation):  # type: ignore[misc]
@@ -41,8 +101,8 @@ class _PreparedOperation(AsyncOperation):  # type: ignore[misc]
     def __init__(self, fn: Any, *, operation: AbstractOperation, **options: Any) -> None:
         super().__init__(fn, operation_id=operation.operation_id, **options)
         self._uri_parser = _uri_parser(operation)
-        decorator = StarletteDecorator(
-            pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+        decorator = _PreparedDecorator(
+            operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
         )
         self._decorated = decorator.decorate(self._fn)
 
@@ -67,7 +127,33 @@ class _JSONOnlyRequest(ConnexionRequest):  # type: ignore[misc]
     """A request whose body is never read as a form: the contract takes JSON only. Connexion
     parses any multipart body for uploaded files, even on a GET, and a broken one (no
     boundary) became a 400 that the operation does not document; the contract test proxy
-    found it."""
+    found it.
+
+    Its parameters and JSON body are those validation parsed, where it did."""
+
+    def _parsed(self) -> Parsed | None:
+        parsed: Parsed | None = self.scope.get("extensions", {}).get(PARSED)
+        return parsed
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        parsed = self._parsed()
+        if parsed is None or parsed.path is None:
+            return super().path_params  # type: ignore[no-any-return]
+        return parsed.path
+
+    @property
+    def query_params(self) -> dict[str, Any]:
+        parsed = self._parsed()
+        if parsed is None or parsed.query is None:
+            return super().query_params  # type: ignore[no-any-return]
+        return parsed.query
+
+    async def get_body(self) -> Any:
+        parsed = self._parsed()
+        if parsed is None or not parsed.has_body:
+            return await super().get_body()
+        return parsed.body
 
     async def files(self) -> dict[str, Any]:
         return {}
@@ -114,10 +200,13 @@ class _PreparedValidationOperation(RequestValidationOperation):  # type: ignore[
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self._parameter_validator.validate(scope)
+        request = _JSONOnlyRequest(scope, uri_parser=self._parameter_validator.uri_parser)
+        self._parameter_validator.validate_request(request)
+        Parsed.of(scope).parameters(request.path_params, request.query_params)
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)
-        validator = self._body_validator(mime_type, encoding)
+        # Media types are case-insensitive (RFC 9110); the validators are keyed in lowercase.
+        validator = self._body_validator(mime_type.lower(), encoding)
         if validator is not None:
             receive, scope = await validator.wrap_receive(receive, scope=scope)
         await self.next_app(scope, receive, send)
@@ -133,24 +222,17 @@ class _PreparedValidationAPI(RequestValidationAPI):  # type: ignore[misc]
         )
 
 
-class _PreparedRequestValidation(RequestValidationMiddleware):  # type: ignore[misc]
+class PreparedRequestValidation(RequestValidationMiddleware):  # type: ignore[misc]
+    """Connexion's request validation, with its validators built once per operation."""
+
     api_cls = _PreparedValidationAPI
 
 
-_MIDDLEWARES = [
-    _PreparedRequestValidation if middleware is RequestValidationMiddleware else middleware
-    for middleware in ConnexionMiddleware.default_middlewares
-    # Responses are not validated at run time (the contract tests prove them instead), so
-    # its layer would only pass every request through.
-    if middleware is not ResponseValidationMiddleware
-]
-
-
 class PreparedAsyncApp(AsyncApp):  # type: ignore[misc]
-    """An :class:`connexion.AsyncApp` whose operations prepare their work once."""
+    """An :class:`connexion.AsyncApp` whose operations prepare their work once; its
+    ``middlewares`` should use :class:`PreparedRequestValidation` for the same reason."""
 
     def __init__(self, import_name: str, **options: Any) -> None:
         # AsyncApp.__init__ only creates its ASGI app, then hands over to AbstractApp.
         self._middleware_app = _PreparedASGIApp()
-        # A copy: add_middleware inserts into the list it was given.
-        AbstractApp.__init__(self, import_name, middlewares=list(_MIDDLEWARES), **options)
+        AbstractApp.__init__(self, import_name, **options)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from prospect_mock import create_app
 
-from .conftest import PROSPECTS, assert_problem
+from .conftest import AUTH, PROSPECTS, assert_problem
+from .servers import Served, running
 
 
 @pytest.fixture
@@ -124,3 +128,41 @@ def test_options_that_is_not_a_preflight_reveals_nothing(anonymous: TestClient, 
 def test_head_needs_a_key_like_get(anonymous: TestClient) -> None:
     assert anonymous.head(PROSPECTS).status_code == 401
     assert anonymous.head(PROSPECTS, headers=_bearer("sk_test_1")).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with running(tmp_path_factory.mktemp("surface") / "db.json", "--quiet") as server:
+        yield server
+
+
+def test_a_body_sent_in_chunks_without_a_length_is_read_whole(served: Served) -> None:
+    body = json.dumps({"company": "Overplane Inc.", "company_name": "Chunked Ltd"}).encode()
+    chunks = iter([body[:10], body[10:]])  # httpx sends an iterator chunked, with no length
+    response = httpx.post(
+        served.base + PROSPECTS,
+        content=chunks,
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 201, response.text
+    assert response.json()["company_name"] == "Chunked Ltd"
+
+
+def test_an_empty_chunked_body_is_an_empty_body(served: Served) -> None:
+    response = httpx.post(
+        served.base + PROSPECTS,
+        content=iter([b""]),
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert_problem(response, 400, "The request body is empty")
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON", "APPLICATION/JSON; charset=UTF-8"])
+def test_a_media_type_is_read_in_any_case(served: Served, content_type: str) -> None:
+    headers = {**AUTH, "Content-Type": content_type}
+    misspelt = httpx.post(served.base + PROSPECTS, json={"compnay": "x"}, headers=headers)
+    assert_problem(misspelt, 400, "compnay")
+    created = httpx.post(served.base + PROSPECTS, json={"company": "Case Ltd"}, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["company"] == "Case Ltd"
