@@ -9,8 +9,16 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
+from typing import Any
 
-from connexion.middleware import MiddlewarePosition
+from connexion.jsonifier import Jsonifier
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import RelativeResolver
 from starlette.exceptions import HTTPException
@@ -28,11 +36,12 @@ from .contract import (
     route_path,
 )
 from .database import StoreError
-from .docs import ServedContracts, redirect_to_docs
+from .docs import ServedContracts, SwaggerUIOnItsPaths, redirect_to_docs
 from .journal import JournalRecorder
+from .json_codec import dumps
 from .limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from .preferences import ForcedResponses, Latency
-from .prepared import PreparedAsyncApp
+from .prepared import PreparedAsyncApp, PreparedRequestValidation
 from .problems import install_error_handlers
 from .routing import WorkspaceRouting
 from .scenario_answers import SCENARIO_HEADER, ScenarioAnswers
@@ -66,6 +75,13 @@ class _ConcretePathsFirst:
         await self.app(scope, receive, send)
 
 
+class _AnswerJsonifier(Jsonifier):  # type: ignore[misc]
+    """Connexion's encoder of handlers' answers, writing them with orjson."""
+
+    def dumps(self, data: Any, **_options: Any) -> bytes:
+        return dumps(data)
+
+
 def _closing(workspaces: Workspaces) -> Callable[[object], AbstractAsyncContextManager[None]]:
     """On a clean stop, fold each workspace's write-ahead log into its database file."""
 
@@ -82,6 +98,53 @@ def _closing(workspaces: Workspaces) -> Callable[[object], AbstractAsyncContextM
             )
 
     return lifespan
+
+
+def _layers(
+    workspaces: Workspaces,
+    *,
+    cors_origins: Sequence[str],
+    max_body_bytes: int,
+    latency_ms: tuple[int, int],
+    log_requests: bool,
+) -> list[Callable[[ASGIApp], ASGIApp]]:
+    """Every layer a request crosses, outermost first: Connexion's own
+    (``ConnexionMiddleware.default_middlewares``) with the mock's in between.
+
+    The log sees every request as sent. CORS headers go on every response, errors and 413s
+    included, and preflights are answered before anything else. Then the workspace is found
+    (and the prefix naming it taken off the path). The journal records what the client saw,
+    delays and 413s included. A scenario or a forced answer comes after authentication and
+    validation, so that neither can skip them; a scenario, set up on the server, before a
+    client's Prefer. Responses are not validated at run time (the contract tests prove them
+    instead), so Connexion's layer for that is left out: it would only pass them through.
+    """
+    return [
+        ServerErrorMiddleware,
+        *([AccessLog] if log_requests else []),
+        partial(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["*"],
+            expose_headers=["Preference-Applied", SCENARIO_HEADER],
+        ),
+        partial(WorkspaceRouting, workspaces=workspaces),
+        ServedContracts,
+        partial(JournalRecorder, journal_of=lambda scope: scope[SCOPE_KEY].journal),
+        partial(Latency, latency_ms=latency_ms),
+        partial(BodySizeLimit, max_bytes=max_body_bytes),
+        ExceptionMiddleware,
+        _ConcretePathsFirst,
+        SwaggerUIOnItsPaths,
+        RoutingMiddleware,
+        SecurityMiddleware,
+        PreparedRequestValidation,
+        LifespanMiddleware,
+        partial(ScenarioAnswers, handlers_package=HANDLERS_PACKAGE),
+        partial(ForcedResponses, handlers_package=HANDLERS_PACKAGE),
+        ContextMiddleware,
+    ]
 
 
 def create_app(
@@ -102,9 +165,18 @@ def create_app(
     >>> uvicorn.run(app, port=8000)                 # doctest: +SKIP
     """
     workspaces = Workspaces(db_path, seed, max_workspaces)
+    layers = _layers(
+        workspaces,
+        cors_origins=cors_origins,
+        max_body_bytes=max_body_bytes,
+        latency_ms=latency_ms,
+        log_requests=log_requests,
+    )
     app = PreparedAsyncApp(
         __name__,
         lifespan=_closing(workspaces),
+        middlewares=layers,
+        jsonifier=_AnswerJsonifier(),
         specification_dir=SPEC_PATH.parent,
         security_map={"bearer": bearer_security_handler(KeyPolicy(api_keys))},
         strict_validation=True,
@@ -115,46 +187,6 @@ def create_app(
     # A copy of the contract parsed once per process: Connexion resolves its $refs in place.
     app.add_api(copy.deepcopy(load_spec()), resolver=resolver, swagger_ui_options=docs)
     app.add_api(load_admin_spec(), resolver=resolver, swagger_ui_options=docs)
-    # Outermost first: the log sees every request as sent; CORS headers go on every
-    # response, errors and 413s included, and preflights are answered before anything
-    # else; then the workspace is found (and the prefix naming it taken off the path); the
-    # journal records what the client saw, delays and 413s included.
-    if log_requests:
-        app.add_middleware(AccessLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(
-        CORSMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        allow_origins=list(cors_origins),
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["*"],
-        expose_headers=["Preference-Applied", SCENARIO_HEADER],
-    )
-    app.add_middleware(
-        WorkspaceRouting, position=MiddlewarePosition.BEFORE_EXCEPTION, workspaces=workspaces
-    )
-    app.add_middleware(ServedContracts, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(
-        JournalRecorder,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        journal_of=lambda scope: scope[SCOPE_KEY].journal,
-    )
-    app.add_middleware(Latency, position=MiddlewarePosition.BEFORE_EXCEPTION, latency_ms=latency_ms)
-    app.add_middleware(
-        BodySizeLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, max_bytes=max_body_bytes
-    )
-    app.add_middleware(_ConcretePathsFirst, position=MiddlewarePosition.BEFORE_SWAGGER)
-    # After authentication and validation, so that neither a scenario nor a forced answer
-    # can skip them; a scenario, set up on the server, before a client's Prefer.
-    app.add_middleware(
-        ScenarioAnswers,
-        position=MiddlewarePosition.BEFORE_CONTEXT,
-        handlers_package=HANDLERS_PACKAGE,
-    )
-    app.add_middleware(
-        ForcedResponses,
-        position=MiddlewarePosition.BEFORE_CONTEXT,
-        handlers_package=HANDLERS_PACKAGE,
-    )
     install_error_handlers(app)
     app.add_url_rule("/", "docs_redirect", redirect_to_docs)
     return app

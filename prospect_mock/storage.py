@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .json_codec import dumps
+
 __all__ = [
     "FORMAT_VERSION",
     "CorruptDatabaseError",
@@ -220,8 +222,8 @@ def log_header_line(generation: str, after: str = "") -> bytes:
 
 
 def log_line(entry: dict[str, Any]) -> bytes:
-    line = _encode(entry)
-    return f"{zlib.crc32(line.encode()):08x} {line}\n".encode()
+    line = dumps(entry)
+    return b"%08x %s\n" % (zlib.crc32(line), line)
 
 
 def log_header(path: Path) -> tuple[str, str] | None:
