@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
-# Extra options for `make bench`, e.g. BENCH_ARGS="--sizes 100,10000 --duration 3".
+# Extra options for `make bench`, e.g. BENCH_ARGS="--sizes 100,10000 --duration 3", or
+# BENCH_ARGS="--against e908b52" to measure that revision beside the working tree.
 BENCH_ARGS ?=
 
 .PHONY: install serve test test-deep bench lint format clean
@@ -33,7 +34,8 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --editable '.[test,bench]'
 	touch $(BENCH_STAMP)
 
-# Uses wrk and Node (for Prism) where installed: apt-get install wrk nodejs npm.
+# Uses wrk, Node (for Prism) and Java (for WireMock) where installed:
+# apt-get install wrk nodejs npm openjdk-17-jre-headless.
 bench: install $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.workspaces

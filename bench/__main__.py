@@ -2,15 +2,19 @@
 process does on the same machine.
 
     make bench                                        # sizes 100, 10,000 and 100,000
+    make bench BENCH_ARGS="--against e908b52"         # beside that revision, in the same run
     python -m bench --sizes 100,10000 --duration 3    # a quicker look
-    python -m bench --client python --no-prism        # without wrk, without Node
+    python -m bench --client python --no-prism --no-wiremock   # without wrk, Node or Java
 
-Starts the Starlette ceiling (bench/ceiling.py), Prism where Node is present, and
-prospect-mock on a fresh database of each size; drives each through the same phases with wrk
-(or the Python client); prints the figures with their ratio to the ceiling and the
-performance targets' verdicts; writes bench/results/latest.json, latest.md (the tables, for
-the README) and latest.png. Run it from the repository's root, in the environment whose
-prospect-mock is to be measured.
+Starts the Starlette ceiling (bench/ceiling.py), Connexion alone, Prism where Node is present,
+WireMock where Java is, and prospect-mock on a fresh database of each size (with --against,
+that revision's too, installed in a venv of its own: bench/revision.py), beside the same
+handlers and store without Connexion (the prototype, bench/without_connexion.py; not with
+--no-prototype); drives each through the same phases with wrk (or the Python client); prints
+the figures with their ratio to the ceiling (and to the revision, and the prototype's to the
+mock) and the performance targets' verdicts; writes
+bench/results/latest.json, latest.md (the tables, for the README) and latest.png. Run it from
+the repository's root, in the environment whose prospect-mock is to be measured.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from types import FrameType
 import click
 from rich.console import Console
 
+from . import revision
 from .load import wrk_path
 from .markdown import write_markdown
 from .report import print_report, write_json
@@ -86,6 +91,23 @@ def _interrupt(_signal: int, _frame: FrameType | None) -> None:
 )
 @click.option("--prism/--no-prism", default=True, help="Also measure Prism, where Node is present.")
 @click.option(
+    "--wiremock/--no-wiremock",
+    default=True,
+    help="Also measure WireMock, where Java (and npx, which fetches it) is present.",
+)
+@click.option(
+    "--against",
+    metavar="REV",
+    help="Also measure this git revision of the repository (installed in a venv of its own "
+    "on first use), phase by phase in turn with the working tree.",
+)
+@click.option(
+    "--prototype/--no-prototype",
+    default=True,
+    help="Also measure the mock's handlers without Connexion (bench/without_connexion.py) at "
+    "each size, in turns with the mock: what Connexion's request pipeline costs.",
+)
+@click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=RESULTS,
@@ -98,9 +120,12 @@ def main(
     connections: int,
     client: str,
     prism: bool,
+    wiremock: bool,
+    against: str | None,
+    prototype: bool,
     output: Path,
 ) -> None:
-    """Benchmark prospect-mock against a plain Starlette app and Prism."""
+    """Benchmark prospect-mock against a plain Starlette app, Prism and WireMock."""
     progress = Console(stderr=True)
     if client == "auto":
         client = "wrk" if wrk_path() else "python"
@@ -108,12 +133,15 @@ def main(
             progress.print("[yellow]wrk not found: using the Python client (apt-get install wrk).")
     elif client == "wrk" and not wrk_path():
         raise click.UsageError("wrk is not installed (apt-get install wrk); try --client python")
-    settings = Settings(sizes, duration, warmup, connections, client, prism)
+    settings = Settings(
+        sizes, duration, warmup, connections, client, prism, wiremock, against, prototype
+    )
     # SIGTERM (as from `timeout`) unwinds like Ctrl-C, so every server started is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        result = run(settings, progress)
-    except ServerFailed as failure:
+        installed = None if against is None else revision.install(against, progress)
+        result = run(settings, progress, installed)
+    except (ServerFailed, revision.RevisionFailed) as failure:
         raise click.ClickException(str(failure)) from None
     except KeyboardInterrupt:
         progress.print("Interrupted; every server the bench started is stopped.")

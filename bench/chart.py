@@ -1,5 +1,8 @@
 """The run as a small bar chart for the README: each operation's req/s as a share of the
-ceiling, one bar per database size (and Prism where measured)."""
+ceiling, one bar per database size (and Prism and WireMock where measured).
+
+The prototype without Connexion is left out: one more bar per size would crowd every
+operation's group, and its ratios to the mock are in the tables (latest.md) beside it."""
 
 from __future__ import annotations
 
@@ -13,12 +16,14 @@ from .results import BenchRun, LoadResult
 
 
 def write_chart(run: BenchRun, path: Path) -> None:
-    # Connexion alone and Prism in greys, apart from the mock's sizes (default colours).
+    # The references in greys, apart from the mock's sizes (default colours).
     series: list[tuple[str, dict[str, LoadResult], str | None]] = [
         ("Connexion alone (canned answers)", run.connexion, "0.3")
     ]
     if run.prism:
         series.append(("Prism", run.prism, "0.6"))
+    if run.wiremock:
+        series.append(("WireMock", run.wiremock, "0.8"))
     series += [(f"mock, {mock.size:,} prospects", mock.phases, None) for mock in run.mocks]
     # A bare Figure renders with the Agg backend: no display, no pyplot state.
     figure = Figure(figsize=(8, 3.6), layout="constrained")

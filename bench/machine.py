@@ -29,6 +29,17 @@ def describe(client: str) -> dict[str, Any]:
     }
 
 
+def prototype_description() -> dict[str, str | None]:
+    """What the prototype without Connexion runs: its module, and what encodes its answers
+    (orjson where this environment has it, as the prototype picks by default; the json
+    module otherwise), since its figures depend on that choice and the mock's do not."""
+    orjson = _version("orjson")
+    return {
+        "module": "bench.without_connexion",
+        "json": f"orjson {orjson}" if orjson else "json (stdlib)",
+    }
+
+
 def _cpu_model() -> str | None:
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()

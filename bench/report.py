@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .phases import LABELS, PHASES
-from .results import BenchRun, LoadResult, percent
+from .results import PROTOTYPE, AgainstRun, BenchRun, LoadResult, percent
 from .verdicts import verdicts
 
 CONNEXION_ALONE = "Connexion alone"
@@ -19,6 +19,10 @@ BUSY_CLIENT_SHARE = 0.85
 
 def print_report(run: BenchRun, console: Console) -> None:
     console.print(_throughput_table(run))
+    if run.against is not None:
+        console.print(_against_table(run, run.against))
+    if run.prototype:
+        console.print(_prototype_table(run))
     if run.mocks:
         console.print(_startup_table(run))
     console.print(_verdict_table(run))
@@ -47,6 +51,8 @@ def _throughput_table(run: BenchRun) -> Table:
         ]
         if phase in run.prism:
             rows.append(("Prism", run.prism[phase], "dim"))
+        if phase in run.wiremock:
+            rows.append(("WireMock", run.wiremock[phase], "dim"))
         rows += [(f"mock {mock.size:,}", mock.phases.get(phase), "") for mock in run.mocks]
         for number, (server, result, style) in enumerate(rows):
             operation = LABELS[phase] if number == 0 else ""
@@ -79,12 +85,83 @@ def _milliseconds(value: float) -> str:
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
+def _against_table(run: BenchRun, against: AgainstRun) -> Table:
+    """Both servers' figures side by side, size by size, with this tree's ratio."""
+    revision = against.revision
+    table = Table(title=f"req/s and p99 ms, this tree vs {revision} (in turns, in one run)")
+    table.add_column("operation", no_wrap=True)
+    table.add_column("prospects", justify="right")
+    for header in (revision, "this tree", f"tree / {revision}", f"p99 {revision}", "p99 tree"):
+        table.add_column(header, justify="right")
+    for phase in PHASES:
+        rows = run.against_rows(phase)
+        for number, (size, old, tree) in enumerate(rows):
+            ratio = run.times_against(size, phase)
+            table.add_row(
+                LABELS[phase] if number == 0 else "",
+                f"{size:,}",
+                _rate(old),
+                _rate(tree),
+                "" if ratio is None else f"[bold]{ratio:.2f}x",
+                _milliseconds(old.p99_ms) if old else "",
+                _milliseconds(tree.p99_ms) if tree else "",
+                end_section=number == len(rows) - 1,
+            )
+    return table
+
+
+def _prototype_table(run: BenchRun) -> Table:
+    """The mock beside the same handlers without Connexion, size by size, with the
+    prototype's ratio to it (and to the revision): what Connexion's pipeline costs."""
+    revision = run.against.revision if run.against else None
+    table = Table(title=f"req/s and p99 ms: the mock vs the same handlers {PROTOTYPE}")
+    table.add_column("operation", no_wrap=True)
+    table.add_column("prospects", justify="right", no_wrap=True)
+    headers = [*([revision] if revision else []), "mock", "proto", "proto / mock"]
+    headers += [*([f"proto / {revision}"] if revision else []), "p99 mock", "p99 proto"]
+    for header in headers:
+        table.add_column(header, justify="right")
+    for phase in PHASES:
+        rows = run.prototype_rows(phase)
+        for number, (size, old, tree, prototype) in enumerate(rows):
+            over_mock = run.prototype_times_mock(size, phase)
+            over_old = run.prototype_times_against(size, phase)
+            table.add_row(
+                LABELS[phase] if number == 0 else "",
+                f"{size:,}",
+                *([_rate(old)] if revision else []),
+                _rate(tree),
+                _rate(prototype),
+                _ratio(over_mock),
+                *([_ratio(over_old)] if revision else []),
+                _milliseconds(tree.p99_ms) if tree else "",
+                _milliseconds(prototype.p99_ms) if prototype else "",
+                end_section=number == len(rows) - 1,
+            )
+    return table
+
+
+def _ratio(ratio: float | None) -> str:
+    return "" if ratio is None else f"[bold]{ratio:.2f}x"
+
+
+def _rate(result: LoadResult | None) -> str:
+    if result is None:
+        return "skipped"
+    errors = f" [bold red]({result.errors:,} errors)[/]" if result.errors else ""
+    return f"{result.requests_per_s:,.0f}{errors}"
+
+
 def _startup_table(run: BenchRun) -> Table:
     table = Table(title="Start-up and memory of prospect-mock")
+    named = run.against is not None or bool(run.prototype)
+    if named:
+        table.add_column("server", no_wrap=True)
     for header in ("prospects", "start-up s", "RSS at start MB", "RSS after run MB", "peak MB"):
         table.add_column(header, justify="right")
-    for mock in run.mocks:
+    for server, mock in run.every_mock():
         table.add_row(
+            *([server] if named else []),
             f"{mock.size:,}",
             f"{mock.startup_s:.2f}",
             f"{mock.memory_after_start.rss_mb:,.0f}",
@@ -107,7 +184,12 @@ def _verdict_table(run: BenchRun) -> Table:
 
 def _notes(run: BenchRun) -> list[str]:
     servers = [("ceiling", run.ceiling), (CONNEXION_ALONE, run.connexion), ("Prism", run.prism)]
+    servers += [("WireMock", run.wiremock)]
     servers += [(f"mock {mock.size:,}", mock.phases) for mock in run.mocks]
+    if run.against is not None:
+        name = run.against.revision
+        servers += [(f"{name} {mock.size:,}", mock.phases) for mock in run.against.mocks]
+    servers += [(f"{PROTOTYPE} {mock.size:,}", mock.phases) for mock in run.prototype]
     notes = []
     for server, results in servers:
         for phase, result in results.items():
@@ -121,6 +203,8 @@ def _notes(run: BenchRun) -> list[str]:
                 )
     if run.prism_skipped:
         notes.append(f"Prism was not measured: {run.prism_skipped}.")
+    if run.wiremock_skipped:
+        notes.append(f"WireMock was not measured: {run.wiremock_skipped}.")
     return notes
 
 

@@ -1,5 +1,6 @@
-"""The servers under test as child processes: prospect-mock, the Starlette ceiling, Connexion
-alone and Prism.
+"""The servers under test as child processes: prospect-mock (this environment's, or another
+revision's), its prototype without Connexion, the Starlette ceiling, Connexion alone, Prism
+and WireMock.
 
 Each runs in its own session, so that stopping it reaches every process it started (npx
 starts a shell and node) and Ctrl-C in the terminal reaches only the bench, whose cleanup
@@ -21,14 +22,22 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import api
+from . import api, stubs
 from .results import Memory
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "openapi.yaml"
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
+WIREMOCK_PACKAGE = "wiremock@3"
+"""npm's package, which bundles WireMock's standalone jar."""
+WIREMOCK_JOURNAL_ENTRIES = 500
+"""WireMock's request journal keeps every request by default, in memory and unbounded, so a
+long run would measure its heap growing. The mock's journal keeps the last 500
+(prospect_mock/journal.py): WireMock keeps as many, so both do the same bookkeeping."""
 PROSPECT_MOCK = Path(sys.executable).with_name("prospect-mock")
 """The console script of the environment the bench runs in."""
+PROTOTYPE_NAME = "prototype without Connexion"
+"""The prototype's server name, in its log's file name and in its failures."""
 POLL_INTERVAL_S = 0.01
 STOP_GRACE_S = 10.0
 LOG_TAIL = 2000
@@ -80,19 +89,40 @@ class Server:
         return Memory(rss_mb=_megabytes(fields["VmRSS"]), peak_rss_mb=_megabytes(fields["VmHWM"]))
 
 
-def prepare_database(path: Path, size: int) -> None:
-    """A fresh database of ``size`` generated prospects with their line items (untimed)."""
-    command = [PROSPECT_MOCK, "reset", "--db", path, "--seed-count", str(size), "--seed", "1"]
+def prepare_database(path: Path, size: int, executable: Path = PROSPECT_MOCK) -> None:
+    """A fresh database of ``size`` generated prospects with their line items (untimed), made
+    by ``executable`` (the prospect-mock that will serve it: the file's format may differ
+    between revisions)."""
+    command = [executable, "reset", "--db", path, "--seed-count", str(size), "--seed", "1"]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
-        raise ServerFailed(f"prospect-mock reset failed:\n{completed.stdout}{completed.stderr}")
+        raise ServerFailed(f"{executable} reset failed:\n{completed.stdout}{completed.stderr}")
 
 
 @contextmanager
-def mock(database: Path, workdir: Path, *options: str) -> Iterator[Server]:
+def mock(
+    database: Path,
+    workdir: Path,
+    *options: str,
+    executable: Path = PROSPECT_MOCK,
+    name: str = "prospect-mock",
+) -> Iterator[Server]:
     port = free_port()
-    command = [PROSPECT_MOCK, "serve", "--db", database, "--port", str(port), "--quiet", *options]
-    with _running("prospect-mock", command, port, workdir) as server:
+    command = [executable, "serve", "--db", database, "--port", str(port), "--quiet", *options]
+    with _running(name, command, port, workdir) as server:
+        yield server
+
+
+@contextmanager
+def without_connexion(database: Path, workdir: Path) -> Iterator[Server]:
+    """The mock's handlers and store without Connexion (bench/without_connexion.py), on
+    ``database``. Run as a module from the repository's root, where ``bench`` is importable,
+    by this environment's Python: the prototype is this tree's code, like the mock beside it."""
+    port = free_port()
+    command: list[str | Path] = [
+        sys.executable, "-m", "bench.without_connexion", "--db", database, "--port", str(port),
+    ]  # fmt: skip
+    with _running(PROTOTYPE_NAME, command, port, workdir, cwd=REPO) as server:
         yield server
 
 
@@ -137,6 +167,53 @@ def prism_version() -> str:
     command = ["npx", "--yes", PRISM_PACKAGE, "--version"]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     return completed.stdout.strip() or "unknown"
+
+
+def wiremock_missing() -> str | None:
+    """Why WireMock cannot run here, or None (npx fetches its jar, java runs it)."""
+    missing = [program for program in ("java", "npx") if shutil.which(program) is None]
+    return f"{' and '.join(missing)} not found" if missing else None
+
+
+@contextmanager
+def wiremock(workdir: Path) -> Iterator[Server]:
+    """WireMock's standalone jar serving the bench's stubs from ``workdir/wiremock``."""
+    root = workdir / "wiremock"
+    stubs.write_mappings(root)
+    port = free_port()
+    command: list[str | Path] = [
+        "java", "-jar", wiremock_jar(), "--port", str(port), "--bind-address", api.HOST,
+        "--root-dir", root, "--max-request-journal-entries", str(WIREMOCK_JOURNAL_ENTRIES),
+        # Quiet, as the mock runs with --quiet; a Content-Length, as every other server sends,
+        # rather than WireMock's default chunked encoding.
+        "--disable-banner", "--disable-request-logging", "--use-chunked-encoding", "never",
+    ]  # fmt: skip
+    with _running("WireMock", command, port, workdir) as server:
+        yield server
+
+
+def wiremock_jar() -> Path:
+    """The standalone jar that npm's package bundles, fetched by npx into its cache.
+
+    Run by ``java -jar`` rather than through the package's Node wrapper, which spawns java
+    and pipes its output through Node: the server is then one process."""
+    command = ["npx", "--yes", "--package", WIREMOCK_PACKAGE, "--call", "command -v wiremock"]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    found = completed.stdout.strip()
+    if completed.returncode != 0 or not found:
+        raise ServerFailed(f"npx could not fetch {WIREMOCK_PACKAGE}:\n{completed.stderr}")
+    # The command links to the package's index.js; the jar lies in the package's build/.
+    jars = sorted((Path(found).resolve().parent / "build").glob("wiremock-standalone-*.jar"))
+    if not jars:
+        raise ServerFailed(f"{WIREMOCK_PACKAGE} holds no standalone jar beside {found}")
+    return jars[-1]
+
+
+def wiremock_version() -> str:
+    command = ["java", "-jar", str(wiremock_jar()), "--version"]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = completed.stdout.strip().splitlines()
+    return lines[-1] if lines else "unknown"
 
 
 def free_port() -> int:
