@@ -25,11 +25,7 @@ import httptools
 import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.config import STARTUP_FAILURE, Config
-from uvicorn.protocols.http.httptools_impl import (
-    STATUS_LINE,
-    HttpToolsProtocol,
-    RequestResponseCycle,
-)
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .faults import CONNECTION
@@ -41,7 +37,6 @@ __all__ = [
     "MAX_HEAD_BYTES",
     "BoundedHttpToolsProtocol",
     "CannotListen",
-    "HeadWithBody",
     "listen",
     "run",
 ]
@@ -149,10 +144,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
         self._stop_head_timer()
-        previous = self.cycle
         super().on_headers_complete()
-        if self.cycle is not None and self.cycle is not previous:  # no new one for an upgrade
-            HeadWithBody.install(self.cycle)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -252,54 +244,6 @@ def _too_large() -> str:
 def _reason(error: httptools.HttpParserError) -> str:
     reason = " ".join(str(error).split()).rstrip(".")[:200] or "it could not be parsed"
     return reason[0].lower() + reason[1:]
-
-
-class HeadWithBody:
-    """A response's transport that holds its status line and headers back until the body's
-    first bytes, so that both leave in one write. uvicorn writes them apart: two system calls
-    and two TCP segments per answer, where py-spy found 12% of a retrieve's samples."""
-
-    def __init__(self, cycle: RequestResponseCycle) -> None:
-        self._cycle = cycle
-        self._transport: asyncio.Transport = cycle.transport
-        self._head: bytes | None = None
-        self._head_seen = False
-
-    @classmethod
-    def install(cls, cycle: RequestResponseCycle) -> None:
-        """Make ``cycle`` write its answer through one of these."""
-        held = cls(cycle)
-        cycle.transport = held  # type: ignore[assignment]
-        answered = cycle.on_response
-
-        def on_response() -> None:
-            held.flush()  # a HEAD answer has no body to carry its head
-            answered()
-
-        cycle.on_response = on_response
-
-    def write(self, data: bytes) -> None:
-        # The first write once the response has started is its head (a 100 Continue is
-        # written before).
-        if not self._head_seen and self._cycle.response_started:
-            self._head_seen = True
-            self._head = data
-            return
-        if self._head is not None:
-            data, self._head = self._head + data, None
-        self._transport.write(data)
-
-    def flush(self) -> None:
-        if self._head is not None:
-            self._transport.write(self._head)
-            self._head = None
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
 
 
 class _Connection:

@@ -2,8 +2,7 @@
 in time, and answers what it refuses with a problem document: real servers, raw sockets.
 
 Without the bounds, 16 MiB of small headers on one connection cost the server 240 MB, and a
-connection that never finished its head was held for ever. It also sends each answer in one
-write, head and body together.
+connection that never finished its head was held for ever.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import BinaryIO
 import httpx
 import pytest
 
-from prospect_mock.http_server import HEAD_TIMEOUT_S, MAX_HEAD_BYTES, MAX_HEADERS, HeadWithBody
+from prospect_mock.http_server import HEAD_TIMEOUT_S, MAX_HEAD_BYTES, MAX_HEADERS
 
 from .conftest import AUTH, PROSPECTS, assert_problem
 from .servers import Served, running
@@ -220,73 +219,3 @@ def test_sigterm_finishes_the_request_in_flight_and_drops_unfinished_heads(
         assert _receive(reader).json()["id"] == "prospect_abc123"
         assert trickle.recv(1) == b""
         assert server.process.wait(timeout=CUT_OFF_WITHIN_S) == 0
-
-
-class _Writes:
-    """A transport that only keeps what is written to it."""
-
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class _Cycle:
-    """What HeadWithBody sees of uvicorn's request-response cycle."""
-
-    def __init__(self) -> None:
-        self.transport = _Writes()
-        self.response_started = False
-        self.answered = 0
-
-    def on_response(self) -> None:
-        self.answered += 1
-
-
-def test_an_answer_leaves_in_one_write_with_its_head() -> None:
-    cycle = _Cycle()
-    writes = cycle.transport
-    HeadWithBody.install(cycle)  # type: ignore[arg-type]
-    cycle.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # before the answer: sent now
-    cycle.response_started = True
-    cycle.transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
-    assert writes.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
-    cycle.transport.write(b"{}")
-    cycle.on_response()
-    assert writes.writes[1:] == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
-    assert cycle.answered == 1
-
-
-@pytest.mark.parametrize("ending", ["response", "close"])
-def test_a_head_without_a_body_leaves_when_the_answer_ends(ending: str) -> None:
-    cycle = _Cycle()
-    writes = cycle.transport
-    HeadWithBody.install(cycle)  # type: ignore[arg-type]
-    cycle.response_started = True
-    cycle.transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
-    if ending == "response":
-        cycle.on_response()
-    else:
-        cycle.transport.close()
-        assert writes.closed
-    assert writes.writes == [b"HTTP/1.1 200 OK\r\n\r\n"]
-
-
-def test_a_head_request_is_answered_and_the_connection_goes_on(server: Served) -> None:
-    head = (
-        f"HEAD {RETRIEVE} HTTP/1.1\r\nHost: mock\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n"
-    )
-    with _connect(server) as sock, sock.makefile("rb") as reader:
-        sock.sendall(head.encode())
-        assert reader.readline().startswith(b"HTTP/1.1 200")
-        while reader.readline() not in (b"\r\n", b""):
-            pass
-        sock.sendall(f"{GET_HEAD}\r\n".encode())
-        answer = _receive(reader)
-    assert answer.status_code == 200
-    assert answer.json()["id"] == "prospect_abc123"
