@@ -61,7 +61,10 @@ class Latency:
                 )
                 await send_problem(400, detail, scope, receive, send)
                 return
-            delay = int(requested) if requested is not None else random.randint(*self.latency_ms)
+            if requested is not None:
+                delay = int(requested)
+            else:  # randint is a hundredth of a request: not called for no latency
+                delay = random.randint(*self.latency_ms) if any(self.latency_ms) else 0
             if delay:
                 await asyncio.sleep(delay / 1000)
         await self.app(scope, receive, send)

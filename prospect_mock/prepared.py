@@ -131,26 +131,26 @@ class _JSONOnlyRequest(ConnexionRequest):  # type: ignore[misc]
 
     Its parameters and JSON body are those validation parsed, where it did."""
 
-    def _parsed(self) -> Parsed | None:
-        parsed: Parsed | None = self.scope.get("extensions", {}).get(PARSED)
-        return parsed
+    def __init__(self, scope: Scope, *args: Any, uri_parser: AbstractURIParser) -> None:
+        super().__init__(scope, *args, uri_parser=uri_parser)
+        self._validated: Parsed | None = scope.get("extensions", {}).get(PARSED)
 
     @property
     def path_params(self) -> dict[str, Any]:
-        parsed = self._parsed()
+        parsed = self._validated
         if parsed is None or parsed.path is None:
             return super().path_params  # type: ignore[no-any-return]
         return parsed.path
 
     @property
     def query_params(self) -> dict[str, Any]:
-        parsed = self._parsed()
+        parsed = self._validated
         if parsed is None or parsed.query is None:
             return super().query_params  # type: ignore[no-any-return]
         return parsed.query
 
     async def get_body(self) -> Any:
-        parsed = self._parsed()
+        parsed = self._validated
         if parsed is None or not parsed.has_body:
             return await super().get_body()
         return parsed.body
