@@ -1,6 +1,6 @@
 """JSON as the mock writes it, in answers and in its write-ahead log: compact UTF-8.
 
-orjson encodes about ten times faster than the json module. It refuses what the contract
+orjson encodes several times faster than the json module. It refuses what the contract
 still lets through, integers beyond 64 bits (an ``annual_revenue`` may reach a float's
 range), and those values alone take the json module's slower path.
 """
