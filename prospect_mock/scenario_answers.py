@@ -19,9 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import faults
 from .contract import routed_operation
 from .journal import annotate
-from .limits import read_body, replay
 from .responses import operations
 from .scenarios import Scenario
+from .validation import Parsed
 from .workspaces import SCOPE_KEY
 
 __all__ = ["SCENARIO_HEADER", "ScenarioAnswers"]
@@ -40,11 +40,9 @@ class ScenarioAnswers:
             await self.app(scope, receive, send)
             return
         operation = routed_operation(scope, self.handlers_package)
-        body = None
-        if operation in operations() and scenarios.wants_body(operation):
-            raw = await read_body(receive)
-            receive = replay(raw, receive)
-            body = json.loads(raw) if raw else None  # JSON already: validation parsed it
+        # The body as validation parsed it (None if the request had none).
+        wants_body = operation in operations() and scenarios.wants_body(operation)
+        body = Parsed.of(scope).body if wants_body else None
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         scenario = scenarios.take(operation, scope.get("path_params", {}), query, body)
         if scenario is None:
