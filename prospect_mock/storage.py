@@ -277,4 +277,4 @@ def _parse_entry(line: bytes) -> dict[str, Any] | None:
 
 
 def _encode(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return dumps(data).decode()
