@@ -1,4 +1,4 @@
-"""JSON as the mock writes it, in answers and in its write-ahead log: compact UTF-8.
+"""JSON as the mock writes it, in answers, its write-ahead log and its snapshots: compact UTF-8.
 
 orjson encodes several times faster than the json module. It refuses what the contract
 still lets through, integers beyond 64 bits (an ``annual_revenue`` may reach a float's
