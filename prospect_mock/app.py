@@ -43,11 +43,11 @@ from .limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from .preferences import ForcedResponses, Latency
 from .prepared import PreparedAsyncApp, PreparedRequestValidation
 from .problems import install_error_handlers
-from .routing import WorkspaceRouting
+from .routing import WorkspaceAdmission, WorkspaceRouting, journal_of
 from .scenario_answers import SCENARIO_HEADER, ScenarioAnswers
 from .seeding import FIXTURES, Seed
 from .validation import VALIDATOR_MAP
-from .workspaces import DEFAULT_MAX_WORKSPACES, SCOPE_KEY, Workspaces
+from .workspaces import DEFAULT_MAX_WORKSPACES, Workspaces
 
 __all__ = ["create_app"]
 
@@ -112,8 +112,10 @@ def _layers(
     (``ConnexionMiddleware.default_middlewares``) with the mock's in between.
 
     The log sees every request as sent. CORS headers go on every response, errors and 413s
-    included, and preflights are answered before anything else. Then the workspace is found
-    (and the prefix naming it taken off the path). The journal records what the client saw,
+    included, and preflights are answered before anything else. Then the workspace is named
+    (and the prefix naming it taken off the path); the request enters it only once it is
+    routed and authenticated, so that no request without the key creates or touches a
+    workspace. The journal records what the client saw,
     delays and 413s included. A scenario or a forced answer comes after authentication and
     validation, so that neither can skip them; a scenario, set up on the server, before a
     client's Prefer. Responses are not validated at run time (the contract tests prove them
@@ -131,7 +133,7 @@ def _layers(
         ),
         partial(WorkspaceRouting, workspaces=workspaces),
         ServedContracts,
-        partial(JournalRecorder, journal_of=lambda scope: scope[SCOPE_KEY].journal),
+        partial(JournalRecorder, journal_of=journal_of),
         partial(Latency, latency_ms=latency_ms),
         partial(BodySizeLimit, max_bytes=max_body_bytes),
         ExceptionMiddleware,
@@ -139,6 +141,7 @@ def _layers(
         SwaggerUIOnItsPaths,
         RoutingMiddleware,
         SecurityMiddleware,
+        partial(WorkspaceAdmission, handlers_package=HANDLERS_PACKAGE),
         PreparedRequestValidation,
         LifespanMiddleware,
         partial(ScenarioAnswers, handlers_package=HANDLERS_PACKAGE),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,15 @@ from .storage import EncodedTable
 from .store import Store, StoreError, Tables
 from .tables import Record, SavedRecord, Table
 
-__all__ = ["Database", "StoreError", "Transaction"]
+__all__ = ["Database", "DatabaseClosed", "Refusal", "StoreError", "Transaction"]
+
+
+class DatabaseClosed(Exception):
+    """The database was closed: nothing can be read or written through it any more."""
+
+
+Refusal = Callable[[], Exception]
+"""What a closed database raises at every later use: the owner names the reason."""
 
 
 class Transaction:
@@ -86,6 +94,8 @@ class Database:
         self._written = self._durable = 0
         """How many log entries were written, and how many of them are known to be on disk."""
         self._sync: asyncio.Future[None] | None = None
+        self._refusal: Refusal | None = None
+        """Set once the database is closed or deleted."""
 
     def table(self, name: str) -> Table:
         return self._tables.setdefault(name, Table())
@@ -97,6 +107,7 @@ class Database:
         They are on disk then too, except with ``group_commit``: then once :meth:`durable`
         returns."""
         with self._lock:
+            self.check_open()
             transaction = Transaction(self._tables)
             try:
                 yield transaction
@@ -132,6 +143,7 @@ class Database:
         all of it, or, if the disk refuses (:class:`StoreError`), nothing. ``encoded`` has
         tables of them already encoded, in the same order: they are written as they are."""
         with self._lock:
+            self.check_open()
             previous = self._tables
             self._tables = {name: Table(records) for name, records in tables.items()}
             for name, table in previous.items():
@@ -144,27 +156,44 @@ class Database:
             self.is_new = False
             self._durable = self._written
 
-    def close(self) -> None:
+    def close(self, refusal: Refusal | None = None) -> None:
         """Fold the log into the snapshot, so that the file alone holds everything, and let
         go of the database (even if the fold fails: :class:`StoreError`, the log then still
-        holds every write)."""
+        holds every write, fsynced). Every later use raises ``refusal()``
+        (:class:`DatabaseClosed` by default)."""
         with self._lock:
+            self._refusal = refusal or self._closed
             try:
+                self._store.sync()
+                self._durable = self._written
                 if self._store.has_unfolded_writes:
                     self._store.replace(self._frozen())
             finally:
                 self._store.close()
 
-    def delete(self) -> None:
-        """Remove the database's files (:class:`StoreError` if the disk refuses; it is then
-        still whole)."""
+    def delete(self, refusal: Refusal) -> None:
+        """Remove the database's files, its lock included, and let go of it; every later use
+        raises ``refusal()``. (:class:`StoreError` if the disk refuses: the database is
+        then still whole and open.)"""
         with self._lock:
             self._store.delete()
+            self._refusal = refusal
+            # Whoever awaits the writes made before it is answered: they are gone with the
+            # database, as the deletion asked, not lost.
+            self._durable = self._written
 
     @property
     def created_at(self) -> str | None:
         """When the database was created; None while it is new."""
         return self._store.created_at
+
+    def _closed(self) -> Exception:
+        return DatabaseClosed(f"{self.path} is closed; nothing was read or written.")
+
+    def check_open(self) -> None:
+        """Raise what the database was closed with, if it was."""
+        if self._refusal is not None:
+            raise self._refusal()
 
     def _load(self) -> None:
         """Load what the files hold, keeping the indexes the tables keep now."""
@@ -207,6 +236,14 @@ class Database:
     def _sync_log(self, done: asyncio.Future[None]) -> None:
         self._sync = None
         with self._lock:
+            if self._refusal is not None:
+                # Closing synced the log and deleting removed it; if closing could not sync
+                # it, what was written since the last fsync may not be on disk.
+                if self._durable < self._written:
+                    done.set_exception(self._refusal())
+                else:
+                    done.set_result(None)
+                return
             try:
                 self._sync_now()
             except StoreError as error:

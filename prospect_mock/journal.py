@@ -28,6 +28,7 @@ __all__ = [
 
 MAX_ENTRIES = 500
 MAX_BODY_BYTES = 64 * 1024
+MAX_REFUSED_TEXT = 512
 
 Entry = dict[str, Any]
 _ENTRY_KEY = "prospect_mock.journal_entry"
@@ -133,9 +134,16 @@ class Journal:
 class JournalRecorder:
     """Records every request under ``/api/`` in the journal that ``journal_of(scope)``
     names, before the last byte of its answer is sent: a client that has its answer finds
-    it in the journal."""
+    it in the journal.
 
-    def __init__(self, app: ASGIApp, journal_of: Callable[[Scope], Journal]) -> None:
+    ``journal_of`` also says whether the request was let in (authenticated): the entry of
+    one that was not keeps no request body and at most :data:`MAX_REFUSED_TEXT` characters
+    of its path and query, so that anonymous traffic cannot make a journal large.
+    """
+
+    def __init__(
+        self, app: ASGIApp, journal_of: Callable[[Scope], tuple[Journal, bool] | None]
+    ) -> None:
         self.app = app
         self.journal_of = journal_of
 
@@ -144,7 +152,6 @@ class JournalRecorder:
         if not path.startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        journal = self.journal_of(scope)
         operation = match_operation(scope["method"], path)
         entry: Entry = {
             "at": timestamp(),
@@ -162,9 +169,16 @@ class JournalRecorder:
         def record() -> None:
             nonlocal recorded
             recorded = True
+            found = self.journal_of(scope)
+            if found is None:
+                return
+            journal, admitted = found
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-            entry["request_body"] = _text(request_body)
+            entry["request_body"] = _text(request_body) if admitted else None
             entry["response_body"] = _text(response_body)
+            if not admitted:
+                entry["path"] = entry["path"][:MAX_REFUSED_TEXT]
+                entry["query"] = entry["query"][:MAX_REFUSED_TEXT]
             journal.add(entry)
 
         async def receive_and_keep() -> Message:

@@ -15,11 +15,13 @@ import fcntl
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["DatabaseLocked", "Holder", "ProcessLock"]
+__all__ = ["DatabaseLocked", "Holder", "ProcessLock", "held"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,17 @@ class ProcessLock:
             os.pwrite(self._fd, text, 0)
         except OSError:
             pass
+
+
+@contextmanager
+def held(database: Path) -> Iterator[None]:
+    """Keep this process's hold on ``database``, and what its lock file says, while the
+    database is closed and opened again."""
+    lock = ProcessLock.acquire(database)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def lock_path(database: Path) -> Path:

@@ -35,7 +35,9 @@ class ScenarioAnswers:
         self.handlers_package = handlers_package
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scenarios = scope[SCOPE_KEY].scenarios if scope["type"] == "http" else None
+        # A request that no operation took has entered no workspace, and plays none.
+        workspace = scope.get(SCOPE_KEY)
+        scenarios = workspace.scenarios if workspace is not None else None
         if not scenarios:
             await self.app(scope, receive, send)
             return

@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from .clock import timestamp
 from .contract import attribute_names
 from .database import Database, StoreError
 from .journal import Journal
+from .lock import held
 from .records import Collection, LineItems, NotFound
 from .resources import RESOURCE_TYPES
 from .scenarios import Scenarios
@@ -49,6 +50,8 @@ DEFAULT = "default"
 DEFAULT_MAX_WORKSPACES = 100
 NAME_RULE = "[a-z0-9][a-z0-9_-]{0,62}"
 _NAME = re.compile(NAME_RULE)
+_FILE_OF_WORKSPACE = re.compile(rf"\.?({NAME_RULE})\.json\..+")
+"""A workspace's files beside its snapshot: its log, its lock, and temporary files."""
 SCOPE_KEY = "prospect_mock.workspace"
 REGISTRY_KEY = "prospect_mock.workspaces"
 
@@ -105,6 +108,13 @@ class Workspace:
         records = build_records(database)
         return cls(name, database, records, last_used=_last_change(path))
 
+    def enter(self) -> Workspace:
+        """This workspace, for a request about to use it; the refusal its deletion or
+        replacement set, if either happened."""
+        self.database.check_open()
+        self.last_used = time.time()
+        return self
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -118,6 +128,11 @@ class Workspaces:
     """Every workspace of one server, ``default`` first; at most ``max_workspaces`` of them.
 
     A new workspace is seeded with ``seed``, as a new database of the server is. Thread-safe.
+
+    Deleting or replacing a workspace retires its objects: a request that still holds them
+    (it was slowed down, or its body is still arriving) is refused when it reads or writes
+    (404 after a deletion, 409 after a replacement) and writes nothing, and a workspace
+    created again under the name starts from files of its own.
     """
 
     def __init__(
@@ -132,14 +147,19 @@ class Workspaces:
         self._folder = self._default_path.with_name(self._default_path.name + ".workspaces")
         self._lock = threading.Lock()
         self._open: dict[str, Workspace] = {}
-        self._open[DEFAULT] = self._opened(DEFAULT)
+        self._open[DEFAULT] = self._opened(DEFAULT, self.seed)
+        _remove_unborn(self._folder)
         for snapshot in sorted(self._folder.glob("*.json")):
             if _NAME.fullmatch(snapshot.stem) and snapshot.stem != DEFAULT:
-                self._open[snapshot.stem] = self._opened(snapshot.stem)
+                self._open[snapshot.stem] = self._opened(snapshot.stem, self.seed)
 
     @property
     def default(self) -> Workspace:
         return self._open[DEFAULT]
+
+    def find(self, name: str) -> Workspace | None:
+        """The workspace ``name`` if it exists."""
+        return self._open.get(name)
 
     def get(self, name: str) -> Workspace:
         """The workspace ``name``, created (seeded) on first use."""
@@ -147,18 +167,24 @@ class Workspaces:
         if workspace is None:
             with self._lock:
                 workspace = self._open.get(name) or self._create(name, self.seed)
-        workspace.last_used = time.time()
-        return workspace
+        return workspace.enter()
 
     def put(self, name: str, data: Seed) -> tuple[Workspace, bool]:
         """Make the workspace ``name`` hold exactly ``data``; whether it was created."""
         with self._lock:
-            workspace = self._open.get(name)
-            if workspace is None:
+            retired = self._open.pop(name, None)
+            if retired is None:
                 return self._create(name, data), True
+            # Opened anew on the same files, which still hold every write if closing or
+            # filling is refused; the journal goes on, the scenarios do not.
+            with held(self._path(name)):
+                try:
+                    retired.database.close(_refusal(409, name, "replaced"))
+                finally:
+                    workspace = Workspace.open(name, self._path(name))
+                    workspace.journal = retired.journal
+                    self._open[name] = workspace
             data.fill(workspace.database)
-            workspace.scenarios.clear()
-            workspace.last_used = time.time()
             return workspace, False
 
     def delete(self, name: str) -> None:
@@ -168,7 +194,7 @@ class Workspaces:
             workspace = self._open.get(name)
             if workspace is None:
                 raise NotFound(f"There is no workspace {name!r}.")
-            workspace.database.delete()
+            workspace.database.delete(_refusal(404, name, "deleted"))
             del self._open[name]
 
     def __iter__(self) -> Iterator[Workspace]:
@@ -192,10 +218,16 @@ class Workspaces:
     def _path(self, name: str) -> Path:
         return self._default_path if name == DEFAULT else self._folder / f"{name}.json"
 
-    def _opened(self, name: str) -> Workspace:
+    def _opened(self, name: str, data: Seed) -> Workspace:
+        """The workspace ``name`` as its files hold it; filled with ``data`` if it is new,
+        and its files removed again if that is refused."""
         workspace = Workspace.open(name, self._path(name))
         if workspace.database.is_new:
-            self.seed.fill(workspace.database)
+            try:
+                data.fill(workspace.database)
+            except BaseException:
+                workspace.database.delete(_refusal(404, name, "deleted"))
+                raise
         return workspace
 
     def _create(self, name: str, data: Seed) -> Workspace:
@@ -206,14 +238,37 @@ class Workspaces:
                 f"one (DELETE /__admin/workspaces/NAME) or start it with a larger "
                 f"--max-workspaces.",
             )
-        workspace = Workspace.open(name, self._path(name))
-        try:
-            data.fill(workspace.database)
-        except BaseException:
-            workspace.database.close()
-            raise
+        workspace = self._opened(name, data)
         self._open[name] = workspace
         return workspace
+
+
+def _refusal(status: int, name: str, what: str) -> Callable[[], WorkspaceError]:
+    """What a request still holding a retired workspace is answered."""
+    detail = (
+        f"The workspace {name!r} was {what} while this request was under way; it wrote nothing."
+    )
+    return lambda: WorkspaceError(status, detail)
+
+
+def _remove_unborn(folder: Path) -> None:
+    """Remove the files of workspaces that have no snapshot: each never committed its
+    creation, or was deleted, before the process ended."""
+    unborn: dict[str, list[Path]] = {}
+    for file in folder.glob("*") if folder.is_dir() else ():
+        owner = _FILE_OF_WORKSPACE.fullmatch(file.name)
+        if owner and not (folder / f"{owner[1]}.json").exists():
+            unborn.setdefault(owner[1], []).append(file)
+    for files in unborn.values():
+        for file in files:
+            file.unlink(missing_ok=True)
+    if unborn:
+        _logger.warning(
+            "Removed the files of %d workspace(s) that have no snapshot (never created, or "
+            "deleted, before the last stop): %s.",
+            len(unborn),
+            ", ".join(sorted(unborn)),
+        )
 
 
 def current() -> Workspace:

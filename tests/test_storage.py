@@ -422,15 +422,14 @@ def test_the_file_is_plain_json_with_one_record_per_line(
     monkeypatch.setattr(storage, "READ_WHOLE_UP_TO", read_whole_up_to)
     opened = open_database(db_path)
     build_records(opened)["prospects"].create({"company": "Line"})
+    written = [dict(record) for record in build_records(opened)["prospects"].list(100, 0).items]
     opened.close()
     lines = db_path.read_text().splitlines()
     data = json.loads("\n".join(lines))
     records = sum(len(table) for table in data.values())
     assert len(lines) == records + 2 + 2 * len(data), "an opening and closing line per table"
     reopened = build_records(Database(db_path))
-    assert reopened["prospects"].list(limit=100, offset=0).items == [
-        dict(record) for record in build_records(opened)["prospects"].list(100, 0).items
-    ]
+    assert reopened["prospects"].list(limit=100, offset=0).items == written
 
 
 def test_the_file_opens_in_tinydb(db_path: Path) -> None:
