@@ -4,12 +4,15 @@ A scenario names an operation of the Prospect API, optionally what a request mus
 (``match``), and what happens then: a documented answer (``respond``), a network fault
 (``fault``), or the real answer, late (``delay_ms`` alone). Every answer is held to the
 contract: its status must be one the operation documents (the ``5XX`` every operation
-documents counts), and a body given must keep that response's schema. Scenarios live in
-memory: a reset of the workspace, or a restart, forgets them.
+documents counts), a body given must keep that response's schema, and headers given must be
+ones HTTP allows and the server does not set itself. Scenarios live in memory: a reset of
+the workspace, or a restart, forgets them.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import threading
 from collections.abc import Iterator, Mapping
@@ -24,12 +27,39 @@ from .records import NotFound
 from .responses import Documented, documented, documented_statuses, operations
 from .validation import FORMAT_CHECKER
 
-__all__ = ["FAULTS", "MAX_SCENARIOS", "Scenario", "ScenarioRefused", "Scenarios"]
+__all__ = [
+    "FAULTS",
+    "MAX_HEADER_NAME_CHARS",
+    "MAX_MATCH_BODY_BYTES",
+    "MAX_SCENARIOS",
+    "Scenario",
+    "ScenarioRefused",
+    "Scenarios",
+]
 
 FAULTS = ("connection_reset", "empty_response", "malformed_body", "timeout")
 MAX_SCENARIOS = 100
 """Per workspace: a test sets up a few; hundreds mean scenarios that nobody removes."""
-_HEADERS_THE_CONTRACT_SETS = {"content-type", "content-length", "transfer-encoding"}
+MAX_MATCH_BODY_BYTES = 64 * 1024
+"""As compact UTF-8 JSON: far more than any request a test matches on. Held as Python objects,
+a body takes up to 25 times that (a list of empty objects), so 100 of them stay under 200 MB."""
+MAX_HEADER_NAME_CHARS = 100
+"""The longest registered header name has 40-odd characters."""
+
+_NOT_A_TOKEN_CHAR = re.compile(r"[^-!#$%&'*+.^_`|~0-9A-Za-z]")
+"""Anything but RFC 9110's tchar: a header name is a token, one or more of them."""
+_NOT_A_VALUE_CHAR = re.compile(r"[^\t -~]")
+"""Anything but RFC 9110's field-vchar (visible ASCII: obs-text is obsolete), SP and HTAB."""
+_HEADERS_THE_SERVER_SETS = {
+    "content-type": "the contract decides it",
+    "content-length": "the server frames the body it sends",
+    "transfer-encoding": "the server frames the body it sends",
+    "x-mock-scenario": "the server sets it to the scenario's id",
+    **dict.fromkeys(
+        ("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"),
+        "it is about the connection, not the answer (hop-by-hop)",
+    ),
+}
 
 
 class ScenarioRefused(ValueError):
@@ -184,12 +214,58 @@ def _validator(schema: dict[str, Any]) -> Draft4Validator:
 
 
 def _allowed_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    for name in headers:
-        if name.lower() in _HEADERS_THE_CONTRACT_SETS:
+    """``headers`` if HTTP allows each of them and the server sets none of them itself: one
+    that breaks HTTP's grammar would fail the matching request, not this one."""
+    for name, value in headers.items():
+        _check_header_name(name)
+        if name.lower() in _HEADERS_THE_SERVER_SETS:
             raise ScenarioRefused(
-                f"respond.headers may not set {name}: the contract and the server decide it."
+                f"respond.headers may not set {name}: {_HEADERS_THE_SERVER_SETS[name.lower()]}."
             )
+        _check_header_value(name, value)
     return dict(headers)
+
+
+def _check_header_name(name: str) -> None:
+    if not name:
+        why = "it is empty"
+    elif len(name) > MAX_HEADER_NAME_CHARS:
+        why = f"it has {len(name)} characters"
+    elif bad := _NOT_A_TOKEN_CHAR.search(name):
+        why = f"it holds {_code_point(bad.group())}"
+    else:
+        return
+    raise ScenarioRefused(
+        f"respond.headers {_quoted(name)} is not a header name HTTP allows ({why}); a name is "
+        f"an RFC 9110 token: 1 to {MAX_HEADER_NAME_CHARS} letters, digits and !#$%&'*+-.^_`|~."
+    )
+
+
+def _check_header_value(name: str, value: str) -> None:
+    # The name is a token by now: it can be written as it is.
+    if bad := _NOT_A_VALUE_CHAR.search(value):
+        why = f"it holds {_code_point(bad.group())}"
+    elif value[:1] in (" ", "\t"):
+        why = "it starts with a space or tab"
+    elif value[-1:] in (" ", "\t"):
+        why = "it ends with a space or tab"
+    else:
+        return
+    raise ScenarioRefused(
+        f"respond.headers {name} has a value HTTP does not allow ({why}); a value is visible "
+        f"ASCII characters, with spaces and tabs only between them."
+    )
+
+
+def _code_point(char: str) -> str:
+    """A character named by its code point, so that a control character never reaches the
+    message itself."""
+    return f"U+{ord(char):04X}"
+
+
+def _quoted(text: str) -> str:
+    """``text`` quoted with every control and non-ASCII character escaped, as Python does."""
+    return ascii(text[:60])
 
 
 def _check_match(operation: str, match: Mapping[str, Any]) -> None:
@@ -204,8 +280,22 @@ def _check_match(operation: str, match: Mapping[str, Any]) -> None:
                 raise ScenarioRefused(
                     f"{operation} has no {where} parameter {name[:40]!r}; it has: {has}."
                 )
-    if "body" in match and "requestBody" not in operations()[operation]:
+    if "body" in match:
+        _check_match_body(operation, match["body"])
+
+
+def _check_match_body(operation: str, body: Any) -> None:
+    if "requestBody" not in operations()[operation]:
         raise ScenarioRefused(f"{operation} takes no request body to match.")
+    # Measured as the smallest request that could carry it: no whitespace, characters as
+    # UTF-8 rather than escapes (a lone surrogate, which only an escape can carry, as three).
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_MATCH_BODY_BYTES:
+        raise ScenarioRefused(
+            f"match.body is {size:,} bytes as compact JSON; it may be at most "
+            f"{MAX_MATCH_BODY_BYTES:,} bytes (64 KiB)."
+        )
 
 
 def _all_equal(wanted: Mapping[str, Any], actual: Mapping[str, Any]) -> bool:

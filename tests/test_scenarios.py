@@ -141,6 +141,101 @@ def test_a_scenario_the_contract_does_not_allow_is_refused(
     refused(client, definition, *fragments)
 
 
+@pytest.mark.parametrize(
+    ("headers", "fragments"),
+    [
+        pytest.param(
+            {"X-Injected": "a\r\nSet-Cookie: x=1"}, ("X-Injected", "U+000D"), id="crlf-value"
+        ),
+        pytest.param({"X-Bad": "a\nb"}, ("X-Bad", "U+000A"), id="lf-value"),
+        pytest.param({"X-Nul": "a\x00b"}, ("X-Nul", "U+0000"), id="nul-value"),
+        pytest.param({"X-Accent": "caf\u00e9"}, ("X-Accent", "U+00E9"), id="non-ascii-value"),
+        pytest.param(
+            {"X-Padded": " 5"}, ("X-Padded", "starts with a space or tab"), id="leading-space"
+        ),
+        pytest.param(
+            {"X-Padded": "5\t"}, ("X-Padded", "ends with a space or tab"), id="trailing-tab"
+        ),
+        pytest.param(
+            {"X Space": "1"}, ("'X Space'", "U+0020", "RFC 9110 token"), id="space-in-name"
+        ),
+        pytest.param({"X-Nul\x00": "1"}, ("'X-Nul\\x00'", "U+0000"), id="nul-in-name"),
+        pytest.param(
+            {"X-Split\r\nSet-Cookie": "1"},
+            ("'X-Split\\r\\nSet-Cookie'", "U+000D"),
+            id="crlf-in-name",
+        ),
+        pytest.param({"": "1"}, ("''", "it is empty"), id="empty-name"),
+        pytest.param({"X-Caf\u00e9": "1"}, ("'X-Caf\\xe9'", "U+00E9"), id="non-ascii-name"),
+        pytest.param({"X-" + "a" * 99: "1"}, ("it has 101 characters",), id="long-name"),
+        pytest.param(
+            {"Connection": "close"}, ("may not set Connection", "hop-by-hop"), id="connection"
+        ),
+        pytest.param(
+            {"keep-alive": "timeout=5"}, ("may not set keep-alive", "hop-by-hop"), id="keep-alive"
+        ),
+        pytest.param(
+            {"Proxy-Connection": "close"}, ("may not set Proxy-Connection",), id="proxy-connection"
+        ),
+        pytest.param(
+            {"Transfer-Encoding": "chunked"},
+            ("may not set Transfer-Encoding",),
+            id="transfer-encoding",
+        ),
+        pytest.param({"TE": "trailers"}, ("may not set TE",), id="te"),
+        pytest.param({"Trailer": "X-Sum"}, ("may not set Trailer",), id="trailer"),
+        pytest.param({"UPGRADE": "websocket"}, ("may not set UPGRADE",), id="upgrade"),
+        pytest.param({"Content-Length": "0"}, ("may not set Content-Length",), id="content-length"),
+        pytest.param(
+            {"x-mock-scenario": "scenario_0"},
+            ("may not set x-mock-scenario",),
+            id="x-mock-scenario",
+        ),
+        pytest.param(
+            {"Retry-After": "3", "X-Bad\x00": "1"}, ("'X-Bad\\x00'",), id="second-header-bad"
+        ),
+    ],
+)
+def test_a_header_outside_http_grammar_or_set_by_the_server_is_refused(
+    client: TestClient, headers: dict[str, str], fragments: tuple[str, ...]
+) -> None:
+    definition = {"operation": "prospects.list", "respond": {"status": 503, "headers": headers}}
+    response = client.post("/__admin/scenarios", json=definition)
+    detail = assert_problem(response, 400, "respond.headers", *fragments)["detail"]
+    assert detail.isprintable() and detail.isascii(), "the offending header is quoted safely"
+    assert client.get("/__admin/scenarios").json() == {"data": [], "total": 0}
+
+
+def test_legal_headers_reach_the_client_as_given(prospect_mock: MockWorkspace) -> None:
+    headers = {"Retry-After": "5", "X-Custom": "a b\tc", "X-Empty": "", "X-!#$%&'*+.^_`|~": "~"}
+    scenario = prospect_mock.scenario("prospects.list", respond={"status": 503, "headers": headers})
+    answer = prospect_mock.http.get(PROSPECTS)
+    assert answer.status_code == 503
+    assert {name: answer.headers[name] for name in headers} == headers
+    [entry] = prospect_mock.requests(operation="prospects.list")
+    assert (entry["status"], entry["scenario"]) == (503, scenario["id"])
+
+
+MATCH_BODY_LIMIT = 64 * 1024
+COMPANY_AT_THE_LIMIT = "x" * (MATCH_BODY_LIMIT - len('{"company":""}'))
+
+
+def test_a_match_body_is_at_most_64_kib_of_compact_json(client: TestClient) -> None:
+    def definition(company: str) -> dict[str, Any]:
+        return {
+            "operation": "prospects.create",
+            "match": {"body": {"company": company}},
+            "delay_ms": 1,
+        }
+
+    refused(client, definition(COMPANY_AT_THE_LIMIT + "x"), "match.body", "65,537 bytes", "64 KiB")
+    # Non-ASCII characters count by their UTF-8 bytes, not by escapes.
+    refused(client, definition(COMPANY_AT_THE_LIMIT[:-1] + "\u00e9"), "65,537 bytes")
+    assert (
+        client.post("/__admin/scenarios", json=definition(COMPANY_AT_THE_LIMIT)).status_code == 201
+    )
+
+
 def test_every_documented_answer_conforms_to_the_contract(db_path: Path) -> None:
     """Whatever status a scenario may answer, its answer passes Schemathesis' response checks."""
     app = create_app(db_path)
