@@ -3,7 +3,9 @@
 
 from typing import Any
 
-from prospect_mock import datasets, endpoints, journal, seeding, workspaces
+from connexion import context
+
+from prospect_mock import datasets, endpoints, faults, journal, seeding, workspaces
 
 
 def reset(empty: bool = False) -> endpoints.Response:
@@ -38,7 +40,10 @@ def count_requests(**query: Any) -> endpoints.Response:
 
 async def wait_for_requests(count: int, timeout_ms: int, **query: Any) -> endpoints.Response:
     matching = journal.RequestFilter.of(query)
-    found = await workspaces.current().journal.wait(matching, count, timeout_ms / 1000)
+    waiting = workspaces.current().journal.wait(matching, count, timeout_ms / 1000)
+    # A wait ends with its client, or the server's shutdown: the connection is then gone,
+    # and nothing answered here is sent.
+    found = await faults.unless_cut_off(waiting, context.scope, context.receive)
     return {"count": found}, 200, endpoints.JSON
 
 

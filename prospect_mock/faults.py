@@ -5,7 +5,8 @@
 - ``malformed_body``: a 200 whose JSON body is cut short (the operation's documented
   success example, half of it);
 - ``timeout``: no answer at all, until the client gives up (at most ``TIMEOUT_HOLD_S``, then
-  the connection is closed); other requests go on meanwhile.
+  the connection is closed); other requests go on meanwhile. A server that begins to shut
+  down closes the connection at once (:func:`unless_cut_off`).
 
 Closing or resetting a connection needs the server below the app: prospect-mock's own
 (:mod:`prospect_mock.http_server`) puts a :class:`Connection` in each request's scope, as
@@ -16,22 +17,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Protocol
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
 
 from starlette.types import Receive, Scope, Send
 
 from .responses import exact_responses
 
-__all__ = ["CONNECTION", "TIMEOUT_HOLD_S", "Connection", "commit"]
+__all__ = ["CONNECTION", "TIMEOUT_HOLD_S", "Connection", "commit", "unless_cut_off"]
 
 CONNECTION = "prospect_mock.connection"
 TIMEOUT_HOLD_S = 60.0
+
+T = TypeVar("T")
 
 
 class Connection(Protocol):
     def close(self, *, reset: bool) -> None:
         """Close the request's connection at once, sending nothing more; ``reset`` with a
         TCP reset rather than an orderly close."""
+
+    async def shutting_down(self) -> None:
+        """Return once the server begins to shut down."""
 
 
 async def commit(
@@ -41,12 +48,34 @@ async def commit(
     if fault == "malformed_body":
         await _malformed_body(operation, send, headers)
     elif fault == "timeout":
-        try:
-            await asyncio.wait_for(_client_gone(receive), TIMEOUT_HOLD_S)
-        except TimeoutError:
-            _connection(scope).close(reset=False)
+        await unless_cut_off(asyncio.sleep(TIMEOUT_HOLD_S), scope, receive)
+        _connection(scope).close(reset=False)
     else:
         _connection(scope).close(reset=fault == "connection_reset")
+
+
+async def unless_cut_off(work: Awaitable[T], scope: Scope, receive: Receive) -> T | None:
+    """What ``work`` gives, or None if first the client goes away or the server begins to
+    shut down; ``work`` is then cancelled, and the connection closed: a request held open
+    on purpose never holds up a shutdown, nor costs anything once its client has left."""
+    working = asyncio.ensure_future(work)
+    ends = [asyncio.ensure_future(_client_gone(receive))]
+    connection: Connection | None = scope.get("extensions", {}).get(CONNECTION)
+    if connection is not None:
+        ends.append(asyncio.ensure_future(connection.shutting_down()))
+    tasks = [working, *ends]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        # Cancelled work has cleaned up (a journal wait is forgotten) before this returns.
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if not working.cancelled():
+        return working.result()
+    if connection is not None:
+        connection.close(reset=False)
+    return None
 
 
 async def _malformed_body(operation: str, send: Send, headers: dict[str, str]) -> None:

@@ -9,6 +9,11 @@ errors do, instead of uvicorn's plain-text 400; the connection then closes.
 
 The sockets are opened before uvicorn starts (:func:`listen`), so that whoever starts the
 server learns the port it really got, the one the system picks for port 0 included.
+
+On SIGTERM or SIGINT uvicorn lets every request in flight finish. A request held open on
+purpose (a ``timeout`` fault, a journal wait) would hold the server up to its own end: each
+connection is told when the shutdown begins (``Connection.shutting_down``), and such a
+request closes its connection at once, unanswered.
 """
 
 from __future__ import annotations
@@ -81,6 +86,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refused = False  # from then on, whatever arrives is dropped
         self._pending_answer: bytes | None = None  # sent once the response in flight is out
         self._linger_timer: asyncio.TimerHandle | None = None
+        self._shutting_down = asyncio.Event()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -126,7 +132,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {CONNECTION: _Connection(self)}  # type: ignore[dict-item]
+        connection = _Connection(self, self._shutting_down)
+        self.scope["extensions"] = {CONNECTION: connection}  # type: ignore[dict-item]
         self._head_size = self._header_count = 0
         self._start_head_timer()
 
@@ -151,6 +158,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._awaiting_head = True
         self._head_received = 0
         self._head_start = b""
+
+    def shutdown(self) -> None:
+        """Called by uvicorn as its graceful shutdown begins."""
+        self._shutting_down.set()
+        super().shutdown()
 
     def on_response_complete(self) -> None:
         if self._pending_answer is None or self.pipeline:
@@ -250,8 +262,12 @@ class _Connection:
     """The request's connection, for the faults a scenario commits
     (:mod:`prospect_mock.faults`)."""
 
-    def __init__(self, protocol: BoundedHttpToolsProtocol) -> None:
+    def __init__(self, protocol: BoundedHttpToolsProtocol, shutting_down: asyncio.Event) -> None:
         self._protocol = protocol
+        self._shutting_down = shutting_down
+
+    async def shutting_down(self) -> None:
+        await self._shutting_down.wait()
 
     def close(self, *, reset: bool) -> None:
         protocol = self._protocol
@@ -325,7 +341,7 @@ def _why(error: OSError) -> str:
 
 def run(app: ASGIApp, sockets: list[socket.socket]) -> None:
     """Serve ``app`` on ``sockets`` until SIGTERM or SIGINT, finishing the requests in
-    flight.
+    flight but those held open on purpose, whose connections close at once.
 
     >>> run(create_app("prospects.json"), listen("127.0.0.1", 8000))  # doctest: +SKIP
     """

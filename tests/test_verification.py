@@ -1,9 +1,11 @@
 """Request verification: asking the journal what an app sent (which requests, how many) and
-waiting until it has, exact while other workspaces are busy. The HTTP tests use the
-package's own pytest plugin (a server for the session, a workspace for each test)."""
+waiting until it has, exact while other workspaces are busy, and a new entry tested once per
+filter however many wait on it. The HTTP tests use the package's own pytest plugin (a server
+for the session, a workspace for each test)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -13,6 +15,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from prospect_mock.journal import Entry, Journal, RequestFilter
 from prospect_mock.pytest_plugin import MockServer, MockWorkspace
 
 from .conftest import AUTH, LEADS, PROSPECTS, assert_problem
@@ -157,3 +160,63 @@ def test_the_plugin_loads_data_and_lists_requests(prospect_mock: MockWorkspace) 
     prospect_mock.http.post(PROSPECTS, json={"company": "Listed"})
     [entry] = prospect_mock.requests(method="POST")
     assert entry["operation"] == "prospects.create" and entry["status"] == 201
+
+
+def entry(path: str = PROSPECTS) -> Entry:
+    return {"operation": None, "method": "GET", "path": path, "status": 200}
+
+
+def test_a_new_entry_is_matched_once_for_a_thousand_waiters_on_one_filter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluations = 0
+    matches = RequestFilter.matches
+
+    def counted(matching: RequestFilter, entry: Entry) -> bool:
+        nonlocal evaluations
+        evaluations += 1
+        return matches(matching, entry)
+
+    monkeypatch.setattr(RequestFilter, "matches", counted)
+
+    async def thousand_waiters() -> list[int]:
+        journal, matching = Journal(), RequestFilter(path=f"{PROSPECTS}/*")
+        waiting = [asyncio.ensure_future(journal.wait(matching, 1, 30)) for _ in range(1000)]
+        await asyncio.sleep(0)  # every wait begins
+        journal.add(entry(f"{PROSPECTS}/prospect_abc123"))
+        return await asyncio.wait_for(asyncio.gather(*waiting), 30)
+
+    assert asyncio.run(thousand_waiters()) == [1] * 1000
+    assert evaluations == 1, "answering 1,000 waiters tested the entry once"
+
+
+def test_a_waiter_counts_what_the_journal_holds_as_entries_come_and_go() -> None:
+    async def waits() -> None:
+        journal, matching = Journal(max_entries=2), RequestFilter(path=PROSPECTS)
+        journal.add(entry())
+        waiting = asyncio.ensure_future(journal.wait(matching, 2, 30))
+        journal.add(entry("/api/crm/other"))
+        journal.add(entry())  # the first one falls out: still one
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        assert journal.clear() == 2
+        journal.add(entry())  # one since the clear
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        journal.add(entry())
+        assert await asyncio.wait_for(waiting, 30) == 2
+        assert journal.count(matching) == 2
+
+    asyncio.run(waits())
+
+
+def test_an_entry_added_in_another_thread_wakes_the_waiter_safely() -> None:
+    async def wait_across_threads() -> int:
+        journal = Journal()
+        waiting = asyncio.ensure_future(journal.wait(RequestFilter(), 1, 30))
+        await asyncio.sleep(0)
+        await asyncio.to_thread(journal.add, entry())
+        return await asyncio.wait_for(waiting, 30)
+
+    # In debug mode asyncio refuses a future's wake-up from another thread.
+    assert asyncio.run(wait_across_threads(), debug=True) == 1
