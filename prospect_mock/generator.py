@@ -3,7 +3,8 @@ the same for the same seed.
 
 Attribute values are drawn from the fixtures (so generated data looks like the hand-written
 seed data) and from a few word lists for names; ids, dates and amounts come from the seeded
-random generator, never from the clock.
+random generator, never from the clock. They are written as the fixtures are: timestamps as
+the server writes them, amounts of money in whole units (JSON integers).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .clock import timestamp
 from .datasets import DataSet
 from .resources import RESOURCE_TYPES
 
@@ -149,6 +151,12 @@ def _slug(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum())
 
 
+def _money(rng: random.Random, mu: float, sigma: float, *, unit: int) -> int:
+    """A log-normal amount (most small, a few huge, as revenues and deals are), rounded to
+    ``unit`` as an int: a rounded float would be written ``6458000.0``."""
+    return round(rng.lognormvariate(mu, sigma) / unit) * unit
+
+
 def _prospect(
     rng: random.Random, values: dict[str, list[Any]], created: datetime
 ) -> dict[str, Any]:
@@ -156,12 +164,12 @@ def _prospect(
     updated = created + timedelta(seconds=rng.choice([0, rng.uniform(0, 60 * 86400)]))
     return {
         "id": _id(rng, "prospect"),
-        "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "updated_at": updated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": timestamp(created.timestamp()),
+        "updated_at": timestamp(updated.timestamp()),
         "company_name": name,
         **{key: rng.choice(values[key]) for key in ("industry", "market_segment", "customer_group",
                                                       "territory", "no_of_employees", "fax")},
-        "annual_revenue": round(rng.lognormvariate(16, 2), -3),
+        "annual_revenue": _money(rng, 16, 2, unit=1000),
         "website": f"https://www.{_slug(name)}.example",
         "prospect_owner": rng.choice(values["prospect_owner"]),
         "company": rng.choice(values["company"]),
@@ -202,7 +210,7 @@ def _opportunity(
         "idx": idx,
         "prospect_id": prospect["id"],
         "opportunity": f"CRM-OPP-{created.year}-{rng.randrange(10**5):05d}",
-        "amount": round(rng.lognormvariate(10, 1.2), -2),
+        "amount": _money(rng, 10, 1.2, unit=100),
         "stage": rng.choice(values["stage"]),
         "probability": rng.randrange(0, 101, 5),
         "expected_closing": (created + timedelta(days=rng.randint(30, 240))).date().isoformat(),

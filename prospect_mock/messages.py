@@ -32,7 +32,7 @@ _WANTED = {
 }
 _FORMATS = {
     "date": "a date such as 2024-03-31",
-    "date-time": "an ISO 8601 timestamp such as 2024-01-15T09:30:00Z",
+    "date-time": "an ISO 8601 timestamp such as 2024-01-15T09:30:00.000Z",
     "email": "an email address",
 }
 

@@ -1,7 +1,8 @@
 """The ``Prefer`` request header, as Prism reads it, plus delays.
 
-``Prefer: code=404`` answers with the operation's documented 404 and its example;
-``Prefer: example=NAME`` with a named example; ``Prefer: delay=500`` waits 500 ms first.
+``Prefer: code=404`` answers with the operation's documented 404 and its example (any status
+a documented range covers too: ``code=503`` is one of ``5XX``); ``Prefer: example=NAME`` with
+a named example; ``Prefer: delay=500`` waits 500 ms first.
 Preferences combine (``Prefer: code=200, delay=300``). A forced answer comes after
 authentication and validation, and never touches the data.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from typing import Any
 
 from connexion.exceptions import BadRequestProblem
@@ -19,12 +21,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .contract import route_path, routed_operation
 from .problems import send_problem
-from .responses import exact_responses, operations
+from .responses import Documented, describe_statuses, documented, exact_responses, operations
 
 __all__ = ["MAX_DELAY_MS", "ForcedResponses", "Latency", "parse_prefer"]
 
 MAX_DELAY_MS = 30_000
 API_PREFIX = "/api/"
+_STATUS_CODE = re.compile(r"[1-5][0-9]{2}")
+"""What ``Prefer: code=`` can name: a status code of HTTP, 100-599."""
 
 
 def parse_prefer(scope: Scope) -> dict[str, str]:
@@ -100,23 +104,43 @@ class ForcedResponses:
 
 
 def _forced(operation_id: str, preferences: dict[str, str]) -> tuple[int, str, Any]:
-    # A range such as 5XX names no one status to answer with.
-    responses = exact_responses(operation_id)
     code, name = preferences.get("code"), preferences.get("example")
-    if code is not None and code not in responses:
+    if code is not None:
+        answer = _documented_for_code(operation_id, code)
+    else:  # the caller forces only with a code or an example
+        answer = _documented_with_example(operation_id, preferences["example"])
+    try:
+        return answer.status, answer.media_type, answer.example(name)
+    except KeyError:
+        if name is None:
+            detail = f"The documented {code} response of this operation has no example."
+            raise BadRequestProblem(detail) from None
+        raise _not_an_example(name, [answer], f"this operation's {code} response") from None
+
+
+def _documented_for_code(operation_id: str, code: str) -> Documented:
+    # Any status a range covers can be forced: 5XX documents each of 500-599.
+    answer = documented(operation_id, int(code)) if _STATUS_CODE.fullmatch(code) else None
+    if answer is None:
         raise BadRequestProblem(
             f"Prefer: code={code[:10]} is not a response of this operation; "
-            f"it documents {', '.join(responses)}."
+            f"it documents {describe_statuses(operation_id)}."
         )
-    candidates = [responses[code]] if code is not None else list(responses.values())
-    for response in candidates:
-        for example_name, value in response.examples:
-            if name is None or example_name == name:
-                return response.status, response.media_type, value
-    if name is None:
-        raise BadRequestProblem(f"The documented {code} response of this operation has no example.")
-    names = sorted({n for response in candidates for n in response.example_names})
-    raise BadRequestProblem(
-        f"Prefer: example={name[:40]} is not an example of this operation; "
+    return answer
+
+
+def _documented_with_example(operation_id: str, name: str) -> Documented:
+    # Without a code, a range names no status to answer with: its examples are not offered.
+    responses = list(exact_responses(operation_id).values())
+    for answer in responses:
+        if name in answer.example_names:
+            return answer
+    raise _not_an_example(name, responses, "this operation")
+
+
+def _not_an_example(name: str, responses: list[Documented], where: str) -> BadRequestProblem:
+    names = sorted({n for response in responses for n in response.example_names})
+    return BadRequestProblem(
+        f"Prefer: example={name[:40]} is not an example of {where}; "
         f"its named examples are: {', '.join(names) or 'none'}."
     )

@@ -14,6 +14,7 @@ from .contract import load_spec
 
 __all__ = [
     "Documented",
+    "describe_statuses",
     "documented",
     "documented_statuses",
     "exact_responses",
@@ -45,27 +46,30 @@ class Documented:
         self.status, self.in_range = status, in_range
         self.media_type, content = next(iter(response["content"].items()))
         self.schema: dict[str, Any] = content["schema"]
-        self.examples = [(name, e["value"]) for name, e in content.get("examples", {}).items()]
+        examples = [(name, e["value"]) for name, e in content.get("examples", {}).items()]
         if "example" in content:
-            self.examples.insert(0, (None, content["example"]))
+            examples.insert(0, (None, content["example"]))
+        # A range's examples are problems of some of its statuses: only this status's are
+        # its own, so that an answer never says another status than it has.
+        self.examples = [
+            (name, value)
+            for name, value in examples
+            if not in_range or value.get("status") == status
+        ]
 
     @property
     def example_names(self) -> list[str]:
         return [name for name, _ in self.examples if name]
 
     def example(self, name: str | None = None) -> Any:
-        """The example called ``name`` (KeyError if there is none); without a name, the
-        first. A range's examples are problems of some of its statuses: the first of this
-        status, or else a problem document made for it."""
-        if name is not None:
-            for example, value in self.examples:
-                if example == name:
-                    return value
-            raise KeyError(name)
-        if not self.in_range:
-            return self.examples[0][1]
-        own = [value for _, value in self.examples if value.get("status") == self.status]
-        return own[0] if own else _problem(self.status)
+        """The example called ``name``; without a name, the first, or for a range without
+        one of this status, a problem document made for it. KeyError if there is none."""
+        for example, value in self.examples:
+            if name is None or example == name:
+                return value
+        if name is None and self.in_range:
+            return _problem(self.status)
+        raise KeyError(name)
 
 
 def documented(operation_id: str, status: int) -> Documented | None:
@@ -93,6 +97,12 @@ def exact_responses(operation_id: str) -> dict[str, Documented]:
 def documented_statuses(operation_id: str) -> list[str]:
     """``["200", "401", "404", "5XX"]``: what an answer's status must be one of."""
     return sorted(operations()[operation_id]["responses"])
+
+
+def describe_statuses(operation_id: str) -> str:
+    """``200, 401, 404 and any 5XX``: the documented statuses, as a sentence names them."""
+    names = [s if s.isdigit() else f"any {s}" for s in documented_statuses(operation_id)]
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
 
 
 def _problem(status: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ request log."""
 from __future__ import annotations
 
 import threading
+from http import HTTPStatus
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from starlette.testclient import TestClient
 
 from prospect_mock.cli import LatencyRange
 
-from .conftest import AUTH, LEADS, PROSPECTS, assert_problem
+from .conftest import AUTH, LEADS, OPPORTUNITIES, PROSPECTS, assert_problem
 from .servers import running
 
 
@@ -24,7 +25,7 @@ def test_prefer_code_answers_the_documented_response_with_its_example(client: Te
     assert response.headers["preference-applied"] == "code=200"
 
     forced = client.get(f"{PROSPECTS}/prospect_abc123", headers={"Prefer": "code=404"})
-    assert_problem(forced, 404, "No prospect has the id")
+    assert_problem(forced, 404)
     assert forced.headers["preference-applied"] == "code=404"
 
 
@@ -41,15 +42,74 @@ def test_prefer_example_picks_a_named_example(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("prefer", "fragment"),
     [
-        ("code=418", "it documents 200, 400, 401"),
+        ("code=418", "it documents 200, 400, 401 and any 5XX."),
         ("code=404", "is not a response of this operation"),
+        ("code=600", "it documents 200, 400, 401 and any 5XX."),
+        ("code=099", "it documents 200, 400, 401 and any 5XX."),
+        ("code=5XX", "it documents 200, 400, 401 and any 5XX."),
         ("example=nope", "its named examples are: page"),
+        ("code=500, example=unavailable", "its named examples are: none"),
     ],
 )
 def test_an_undocumented_preference_is_400_naming_what_exists(
     client: TestClient, prefer: str, fragment: str
 ) -> None:
     assert_problem(client.get(PROSPECTS, headers={"Prefer": prefer}), 400, fragment)
+
+
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        *[(status.value, status.phrase) for status in HTTPStatus if status.value >= 500],
+        (599, "Server Error"),  # no registered phrase: the range's own name
+    ],
+)
+def test_prefer_code_forces_any_server_error_the_5xx_range_covers(
+    client: TestClient, code: int, title: str
+) -> None:
+    response = client.get(PROSPECTS, headers={"Prefer": f"code={code}"})
+    assert assert_problem(response, code)["title"] == title
+    assert response.headers["preference-applied"] == f"code={code}"
+
+
+def test_prefer_code_and_example_pick_a_server_error_of_that_status(client: TestClient) -> None:
+    response = client.get(PROSPECTS, headers={"Prefer": "code=503, example=unavailable"})
+    assert_problem(response, 503, "The service is unavailable; try again later.")
+    assert response.headers["preference-applied"] == "code=503, example=unavailable"
+
+
+def test_a_forced_or_scenario_server_error_says_nothing_of_the_mocks_storage(
+    client: TestClient,
+) -> None:
+    """An app shows ``detail`` on its error banner: the mock's file names and disk errors are
+    for its real 503 and 507 only."""
+    scenario = {"operation": "prospects.list", "respond": {"status": 503}}
+    assert client.post("/__admin/scenarios", json=scenario).status_code == 201
+    answers = [client.get(PROSPECTS)]
+    answers += [client.get(LEADS, headers={"Prefer": f"code={code}"}) for code in (503, 507)]
+    for answer in answers:
+        detail = assert_problem(answer, answer.status_code)["detail"]
+        assert ".json" not in detail and "file system" not in detail and "disk" not in detail
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "code", "disproved"),
+    [
+        ("GET", PROSPECTS, None, 401, "No API key"),  # a valid key was sent
+        ("GET", f"{PROSPECTS}/prospect_abc123", None, 404, "prospect_abc123"),  # it exists
+        ("GET", PROSPECTS, None, 400, "attribute"),  # a list request has no body
+        ("POST", PROSPECTS, {"company": "X"}, 415, "text/plain"),  # sent as JSON
+        ("POST", PROSPECTS, {"company": "X"}, 413, "1048576"),  # a few bytes
+        ("POST", f"{OPPORTUNITIES}/reorder", {"parent_id": "p", "ids": []}, 409, "lead"),  # no lead
+    ],
+)
+def test_a_forced_error_says_no_more_than_its_status(
+    client: TestClient, method: str, path: str, body: dict | None, code: int, disproved: str
+) -> None:
+    """A forced answer stands for any request: its sentence must not claim something about
+    this one (a missing key, an unknown id) that the request itself disproves."""
+    response = client.request(method, path, json=body, headers={"Prefer": f"code={code}"})
+    assert disproved not in assert_problem(response, code)["detail"]
 
 
 def test_a_forced_response_changes_no_data(client: TestClient) -> None:

@@ -43,9 +43,7 @@ def test_respond_answers_the_documented_example(prospect_mock: MockWorkspace) ->
         "type": "about:blank",
         "title": "Service Unavailable",
         "status": 503,
-        "detail": (
-            "prospect-mock.json cannot be written (Read-only file system); nothing was changed."
-        ),
+        "detail": "The service is unavailable; try again later.",
     }
     [entry] = prospect_mock.requests(operation="prospects.list")
     assert entry["scenario"] == scenario["id"] and entry["status"] == 503
