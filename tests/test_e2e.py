@@ -1,73 +1,37 @@
-"""The Playwright suite in ``e2e/`` (TypeScript, four workers at once) against one real
-``prospect-mock serve``, with the app under test served from another origin.
+"""The Playwright suite in ``e2e/`` (TypeScript, four workers at once) on the package in
+``npm/playwright/``: its global set-up starts one ``prospect-mock serve`` (this venv's, found
+on PATH) and its ``mock`` fixture gives every test a workspace; the app under test is served
+from another origin.
 
 It proves what the README promises frontend teams: every test gets its own data, and
 scenarios make the server show every screen state. A skipped, flaky or missing Playwright
-test fails this test too.
+test fails this test too, and so does a type error in the suite against the package's types.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from .servers import Served, running
+from .node import (
+    E2E,
+    NODE_ENV,
+    NPM,
+    NPX,
+    PROSPECT_MOCK,
+    install_e2e,
+    needs_node_and_chromium,
+    node,
+    outcomes,
+)
 
-E2E = Path(__file__).parents[1] / "e2e"
-NPM, NPX = shutil.which("npm"), shutil.which("npx")
-CHROMIUM = shutil.which("chromium")
-pytestmark = [
-    pytest.mark.skipif(NPM is None or NPX is None, reason="needs Node's npm and npx"),
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="needs Chromium (Debian package 'chromium'; .ci/run installs it)"
-    ),
-]
-# The suite drives Debian's Chromium; nothing may download a browser of its own.
-NODE_ENV = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1", "FORCE_COLOR": "0"}
-# The line reporter's closing counts: "  2 failed", "  1 flaky", "  12 passed (9.8s)".
-OUTCOME = re.compile(r"^\s+(\d+) (passed|failed|flaky|skipped|interrupted|did not run)\b", re.M)
-
-
-def node(*command: str, env: dict[str, str], timeout: float) -> tuple[int, str]:
-    """Run ``command`` in ``e2e/``; its exit code and its output, stderr included.
-
-    On timeout the whole process group goes: Playwright's workers and browsers as well."""
-    process = subprocess.Popen(
-        command,
-        cwd=E2E,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"{' '.join(command)} took over {timeout:.0f} s:\n{output[-20000:]}")
-    return process.returncode, output
-
-
-def install_node_modules() -> None:
-    """``npm ci`` unless ``node_modules`` is already what ``package-lock.json`` says."""
-    installed = E2E / "node_modules" / ".package-lock.json"  # npm writes it on every install
-    lock = E2E / "package-lock.json"
-    if installed.exists() and installed.stat().st_mtime >= lock.stat().st_mtime:
-        return
-    code, output = node(NPM, "ci", "--no-audit", "--no-fund", env=NODE_ENV, timeout=300)
-    assert code == 0, output
+pytestmark = needs_node_and_chromium
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
@@ -89,22 +53,18 @@ def app_url() -> Iterator[str]:
         site.server_close()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    with running(tmp_path / "db.json", "--quiet") as server:
-        yield server
-
-
-def test_the_playwright_suite_passes_with_four_workers(served: Served, app_url: str) -> None:
-    install_node_modules()
-    env = {**NODE_ENV, "MOCK_URL": served.base, "APP_URL": app_url, "CHROMIUM": str(CHROMIUM)}
-    code, listing = node(NPX, "playwright", "test", "--list", env=env, timeout=120)
+def test_the_playwright_suite_passes_with_four_workers(app_url: str) -> None:
+    install_e2e()
+    code, output = node(str(NPM), "run", "typecheck", cwd=E2E, env=NODE_ENV, timeout=120)
+    assert code == 0, output
+    # `prospect-mock` on PATH, as after `pip install prospect-mock`: no command configured.
+    path = f"{PROSPECT_MOCK.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**NODE_ENV, "APP_URL": app_url, "PATH": path}
+    code, listing = node(str(NPX), "playwright", "test", "--list", cwd=E2E, env=env, timeout=120)
     assert code == 0, listing
     total = re.search(r"^Total: (\d+) tests?", listing, re.M)
     assert total, listing
 
-    code, output = node(
-        NPX, "playwright", "test", "--workers", "4", "--reporter=line", env=env, timeout=600
-    )
-    outcomes = {kind: int(count) for count, kind in OUTCOME.findall(output)}
-    assert code == 0 and outcomes == {"passed": int(total[1])}, output[-20000:]
+    run = (str(NPX), "playwright", "test", "--workers", "4", "--reporter=line")
+    code, output = node(*run, cwd=E2E, env=env, timeout=600)
+    assert code == 0 and outcomes(output) == {"passed": int(total[1])}, output[-20000:]

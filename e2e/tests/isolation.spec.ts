@@ -1,8 +1,8 @@
 // Six tests at once, on four workers, each writing through the page: each sees only its own.
+import { expect, test } from "@prospect-mock/playwright";
 import { openApp } from "./app";
-import { expect, test } from "./mock";
 
-test.use({ seeded: false });
+test.use({ mockSeeded: false });
 
 for (const tenant of [1, 2, 3, 4, 5, 6]) {
   test(`tenant ${tenant} sees exactly the prospects it created`, async ({ page, mock }) => {

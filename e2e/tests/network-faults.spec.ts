@@ -1,6 +1,6 @@
 // Faults below HTTP: a connection reset and a body cut short, as a real network makes them.
-import { openApp } from "./app";
-import { expect, SEEDED_PROSPECTS, test } from "./mock";
+import { expect, test } from "@prospect-mock/playwright";
+import { openApp, SEEDED_PROSPECTS } from "./app";
 
 test("a reset connection on create shows the offline banner and saves nothing", async ({
   page,

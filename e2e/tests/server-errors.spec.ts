@@ -1,6 +1,6 @@
 // Scenarios that answer with an error: the banner, and the way back once they are used up.
-import { openApp } from "./app";
-import { expect, SEEDED_PROSPECTS, test } from "./mock";
+import { expect, test } from "@prospect-mock/playwright";
+import { openApp, SEEDED_PROSPECTS } from "./app";
 
 test("a 503 on the list shows the error banner", async ({ page, mock }) => {
   const scenario = await mock.scenario({ operation: "prospects.list", respond: { status: 503 } });

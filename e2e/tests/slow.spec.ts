@@ -1,6 +1,6 @@
 // A slow answer: the spinner while it is on its way, then the real data.
-import { openApp } from "./app";
-import { expect, SEEDED_PROSPECTS, test } from "./mock";
+import { expect, test } from "@prospect-mock/playwright";
+import { openApp, SEEDED_PROSPECTS } from "./app";
 
 test("a slow list shows the spinner, then the list", async ({ page, mock }) => {
   await mock.scenario({ operation: "prospects.list", delay_ms: 1500 });
