@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import json
 import signal
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -19,14 +18,14 @@ import click
 from rich.console import Console
 from rich.progress import track
 
-from . import http_server, seeding
+from . import checking, http_server, seeding
 from .app import create_app
-from .contract import SPEC_PATH
 from .database import Database, StoreError
 from .lock import DatabaseLocked, ProcessLock
 from .preferences import MAX_DELAY_MS
-from .proxy import DEFAULT_TIMEOUT_S
+from .proxy import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT_S, has_credentials
 from .proxy.session import ProxySession
+from .proxy.violations import Side
 from .responses import operations
 from .seeding import EMPTY, FIXTURES, Seed, generated, read_fixtures
 from .storage import CorruptDatabaseError
@@ -316,7 +315,7 @@ SCHEMATHESIS_CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @main.command()
-@click.argument("base_url")
+@click.argument("base_url", type=checking.BaseURL())
 @click.option(
     "--api-key",
     default="sk_test_prospect_mock_check",
@@ -335,22 +334,17 @@ def check(
 
     Runs every Schemathesis check, with valid and invalid data and stateful sequences from
     the contract's links, using the contract shipped with prospect-mock. Prints each
-    violation with a curl line that reproduces it, and exits non-zero if there is any.
+    violation with a curl line that reproduces it.
+
+    \b
+    Exit status:
+      0  every operation was tested, and none broke the contract
+      1  something broke the contract
+      2  usage error, such as a BASE_URL that is not an http:// or https:// URL
+      3  not tested: BASE_URL does not answer, or operations answered only 401 or
+         403 (is --api-key the server's key?)
     """
-    arguments = [
-        sys.executable, "-m", "schemathesis.cli",
-        "--config-file", str(SCHEMATHESIS_CONFIG),
-        "run", str(SPEC_PATH),
-        "--url", base_url,
-        "--header", f"Authorization: Bearer {api_key}",
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--max-examples", str(max_examples),
-    ]  # fmt: skip
-    if junit:
-        arguments += ["--report", "junit", "--report-junit-path", junit]
-    if seed is not None:
-        arguments += ["--seed", str(seed)]
-    sys.exit(subprocess.call(arguments))
+    sys.exit(checking.Check(base_url, api_key, max_examples, junit, seed).run(SCHEMATHESIS_CONFIG))
 
 
 class OperationList(click.ParamType[tuple[str, ...]]):
@@ -375,8 +369,18 @@ class OperationList(click.ParamType[tuple[str, ...]]):
         return named
 
 
+_FAIL_ON_SIDES: dict[str, Side | None] = {"any": None, "response": "response", "request": "request"}
+"""The choices of ``proxy --fail-on-violations``: the side whose violations fail the run
+(None: either side)."""
+
+
 @main.command()
-@click.option("--upstream", required=True, help="The base URL of the server to check.")
+@click.option(
+    "--upstream",
+    required=True,
+    help="The base URL of the server to check, without a user name or password: each "
+    "client's own Authorization goes on as it came.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
@@ -390,7 +394,13 @@ class OperationList(click.ParamType[tuple[str, ...]]):
 )
 @click.option("--junit", type=click.Path(dir_okay=False), help="On stopping, write JUnit XML here.")
 @click.option(
-    "--fail-on-violations", is_flag=True, help="Exit with status 1 if any violation was seen."
+    "--fail-on-violations",
+    type=click.Choice(list(_FAIL_ON_SIDES)),
+    is_flag=False,
+    flag_value="any",
+    help="Exit with status 1 if a violation was seen: `any` (alone, the flag means this), "
+    "`response` for the upstream's answers only (requests a test sends wrong on purpose do "
+    "not fail the run), or `request` for the clients' requests only.",
 )
 @click.option(
     "--mock-operations",
@@ -417,7 +427,16 @@ class OperationList(click.ParamType[tuple[str, ...]]):
     default=DEFAULT_TIMEOUT_S,
     show_default=True,
     type=click.FloatRange(0, min_open=True),
-    help="Seconds to wait for the upstream's answer before answering 504.",
+    help="Seconds the upstream has for its whole answer (connecting, the head and every "
+    "byte of the body) before the client gets 504.",
+)
+@click.option(
+    "--max-upstream-body",
+    default=DEFAULT_MAX_ANSWER_BYTES,
+    show_default=True,
+    type=click.IntRange(1),
+    help="The largest answer body read from the upstream, in bytes, as sent and as "
+    "decoded; a larger one is dropped, and the client gets 502.",
 )
 def proxy(
     upstream: str,
@@ -426,24 +445,38 @@ def proxy(
     enforce: bool,
     report: str | None,
     junit: str | None,
-    fail_on_violations: bool,
+    fail_on_violations: str | None,
     mock_operations: tuple[str, ...],
     db_path: str | None,
     record_dir: str | None,
     upstream_timeout: float,
+    max_upstream_body: int,
 ) -> None:
     """Check the traffic to a Prospect API server against the contract, as a proxy.
 
     Every request goes on to UPSTREAM as it came, and every answer back as it came; both
     are held against the contract, and what breaks it is listed at /__admin/violations.
     On SIGTERM or Ctrl-C, prints the coverage and the violations and writes the reports.
+
+    \b
+    Exit status:
+      0  stopped; no violation on the side --fail-on-violations names, if given
+      1  stopped; a violation on that side (any: on either side)
+      2  usage error, such as an --upstream with a user name or password
     """
     if not upstream.startswith(("http://", "https://")):
         raise click.BadParameter("must be an http:// or https:// URL", param_hint="--upstream")
+    if has_credentials(upstream):
+        raise click.BadParameter(
+            "must not carry a user name or password: they would replace each client's own "
+            "Authorization; drop them",
+            param_hint="--upstream",
+        )
     with _refusals():
         session = ProxySession(
             upstream,
             timeout_s=upstream_timeout,
+            max_answer_bytes=max_upstream_body,
             enforce=enforce,
             mock_operations=mock_operations,
             db_path=db_path,
@@ -451,7 +484,7 @@ def proxy(
         )
         sockets = http_server.listen(host, port)
     base = f"http://{_client_host(host)}:{sockets[0].getsockname()[1]}"
-    click.echo(f"prospect-mock proxy for {session.app.upstream.name}")
+    click.echo(f"prospect-mock proxy for {session.app.upstream.url}")
     click.echo(f"  API:    {base}/api/crm/prospect")
     click.echo(f"  Report: {base}/__admin/violations, {base}/__admin/coverage")
     # Uvicorn finishes in-flight requests on SIGTERM/SIGINT, then raises the signal again for
@@ -460,4 +493,6 @@ def proxy(
         signal.signal(stop, lambda _signal, _frame: None)
     http_server.run(session.app, sockets)
     violations = session.finish(Console(), report, junit)
-    sys.exit(1 if fail_on_violations and violations else 0)
+    if fail_on_violations and violations.total(_FAIL_ON_SIDES[fail_on_violations]):
+        sys.exit(1)
+    sys.exit(0)

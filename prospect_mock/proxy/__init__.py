@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from .exchange import VIOLATIONS_HEADER, ProxyApp
 from .recording import FixtureRecorder
-from .upstream import DEFAULT_TIMEOUT_S, Upstream
+from .upstream import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT_S, Upstream, has_credentials
 
-__all__ = ["DEFAULT_TIMEOUT_S", "VIOLATIONS_HEADER", "FixtureRecorder", "ProxyApp", "Upstream"]
+__all__ = [
+    "DEFAULT_MAX_ANSWER_BYTES",
+    "DEFAULT_TIMEOUT_S",
+    "VIOLATIONS_HEADER",
+    "FixtureRecorder",
+    "ProxyApp",
+    "Upstream",
+    "has_credentials",
+]

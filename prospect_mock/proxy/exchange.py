@@ -10,6 +10,7 @@ from collections.abc import Collection
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..contract import match_operation
 from ..limits import read_body
 from ..problems import PROBLEM_JSON, problem_document
 from .admin import ADMIN_PATHS, admin_app
@@ -18,7 +19,7 @@ from .recording import FixtureRecorder
 from .request_checks import check_request
 from .response_checks import check_response
 from .upstream import Answer, Upstream, UpstreamFailed
-from .violations import Finding, Violation, Violations
+from .violations import Finding, Side, Violation, Violations
 
 __all__ = ["VIOLATIONS_HEADER", "ProxyApp"]
 
@@ -26,6 +27,10 @@ VIOLATIONS_HEADER = "X-Contract-Violations"
 MOCK_KEY = "Bearer sk_test_proxy"
 """The key the built-in mock gets: it cannot know the upstream's keys, so any bearer key
 the client sends stands for one it accepts; a request without one still gets its 401."""
+NO_WEBSOCKETS = Finding(
+    "request-unforwardable",
+    "The proxy does not forward WebSocket connections, and the Prospect API has none.",
+)
 
 
 class ProxyApp:
@@ -46,6 +51,8 @@ class ProxyApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._refuse_websocket(scope, receive, send)
         elif scope["type"] == "http" and scope["path"] in ADMIN_PATHS:
             await self._admin(scope, receive, send)
         elif scope["type"] == "http":
@@ -62,15 +69,34 @@ class ProxyApp:
                 await self.upstream.close()
                 return
 
+    async def _refuse_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse a WebSocket with a problem, where the server can send an HTTP answer to
+        one (ASGI's denial response), as with any request the proxy cannot forward."""
+        await receive()  # websocket.connect
+        path = scope["path"]
+        found = match_operation("GET", path)
+        refused = self.violations.add(
+            "request",
+            [NO_WEBSOCKETS],
+            operation=found[0] if found else None,
+            method="GET",
+            path=path,
+            status=None,
+        )
+        if "websocket.http.response" in scope.get("extensions", {}):
+            await _send_problem(send, 501, NO_WEBSOCKETS.detail, len(refused), "websocket.http")
+        else:
+            await send({"type": "websocket.close"})  # the server answers 403
+
     async def _exchange(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
         query = scope["query_string"].decode("latin-1")
         headers, body = Headers(scope=scope), await read_body(receive)
         operation, request_findings = check_request(method, path, query, headers, body)
 
-        def record(side: str, findings: list[Finding], status: int | None) -> list[Violation]:
+        def record(side: Side, findings: list[Finding], status: int | None) -> list[Violation]:
             return self.violations.add(
-                side,  # type: ignore[arg-type]
+                side,
                 findings,
                 operation=operation,
                 method=method,
@@ -78,6 +104,10 @@ class ProxyApp:
                 status=status,
             )
 
+        if "websocket" in headers.get("upgrade", "").lower():
+            refused = record("request", [NO_WEBSOCKETS], None)
+            await _send_problem(send, 501, NO_WEBSOCKETS.detail, len(refused))
+            return
         if request_findings and self.enforce:
             refused = record("request", request_findings, None)
             await _send_problem(send, 400, _naming(refused), len(refused))
@@ -88,7 +118,7 @@ class ProxyApp:
             answer = await self._ask(operation, method, target, query, headers, body)
         except UpstreamFailed as failed:
             found = record("request", request_findings, None)
-            found += record("response", [Finding(failed.rule, failed.detail)], None)
+            found += record(failed.side, [Finding(failed.rule, failed.detail)], None)
             await _send_problem(send, failed.status, failed.detail, len(found))
             return
         found = record("request", request_findings, answer.status)
@@ -96,7 +126,7 @@ class ProxyApp:
         if operation is not None:
             self.coverage.count(operation, answer.status)
             response_findings = check_response(
-                operation, answer.status, Headers(raw=_raw(answer.headers)), answer.body, method
+                operation, answer.status, Headers(raw=answer.headers), answer.body, method
             )
         broken = record("response", response_findings, answer.status)
         if broken and self.enforce:
@@ -135,12 +165,8 @@ def _naming(violations: list[Violation]) -> str:
     )
 
 
-def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
-
-
 async def _send_answer(send: Send, answer: Answer, method: str, violations: int) -> None:
-    headers = _raw(answer.headers)
+    headers = list(answer.headers)
     if method != "HEAD":
         headers.append((b"content-length", str(len(answer.raw)).encode()))
     if violations:
@@ -150,7 +176,11 @@ async def _send_answer(send: Send, answer: Answer, method: str, violations: int)
     await send({"type": "http.response.body", "body": answer.raw})
 
 
-async def _send_problem(send: Send, status: int, detail: str, violations: int) -> None:
+async def _send_problem(
+    send: Send, status: int, detail: str, violations: int, channel: str = "http"
+) -> None:
+    """Answer a problem on ``channel``: ``http``, or ``websocket.http`` to refuse a
+    WebSocket."""
     body = json.dumps(problem_document(status, detail)).encode()
     headers = [
         (b"content-type", PROBLEM_JSON.encode()),
@@ -158,5 +188,5 @@ async def _send_problem(send: Send, status: int, detail: str, violations: int) -
     ]
     if violations:
         headers.append((VIOLATIONS_HEADER.lower().encode(), str(violations).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": f"{channel}.response.start", "status": status, "headers": headers})
+    await send({"type": f"{channel}.response.body", "body": body})

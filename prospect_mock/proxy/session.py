@@ -16,6 +16,7 @@ from .exchange import ProxyApp
 from .recording import FixtureRecorder
 from .report import print_summary, write_json, write_junit
 from .upstream import Upstream
+from .violations import Violations
 
 __all__ = ["ProxySession"]
 
@@ -29,6 +30,7 @@ class ProxySession:
         upstream_url: str,
         *,
         timeout_s: float,
+        max_answer_bytes: int,
         enforce: bool = False,
         mock_operations: Collection[str] = (),
         db_path: str | None = None,
@@ -43,18 +45,18 @@ class ProxySession:
                 db_path = str(self._temporary / "mock.json")
             mock_app = create_app(db_path)
             transport = httpx.ASGITransport(app=mock_app)
-            mock = (Upstream(MOCK_URL, timeout_s, transport=transport), mock_app)
+            mock = (Upstream(MOCK_URL, timeout_s, max_answer_bytes, transport=transport), mock_app)
         self.app = ProxyApp(
-            Upstream(upstream_url, timeout_s),
+            Upstream(upstream_url, timeout_s, max_answer_bytes),
             enforce=enforce,
             mock=mock,
             mock_operations=mock_operations,
             recorder=FixtureRecorder(Path(record_dir)) if record_dir else None,
         )
 
-    def finish(self, console: Console, report: str | None, junit: str | None) -> int:
+    def finish(self, console: Console, report: str | None, junit: str | None) -> Violations:
         """Print the coverage and the violations, write the reports asked for, and return
-        how many violations there were."""
+        the violations."""
         violations, coverage = self.app.violations, self.app.coverage
         print_summary(coverage, violations, console)
         if report:
@@ -63,4 +65,4 @@ class ProxySession:
             write_junit(Path(junit), coverage, violations)
         if self._temporary is not None:
             shutil.rmtree(self._temporary, ignore_errors=True)
-        return len(violations)
+        return violations

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from ..clock import timestamp
 
-__all__ = ["MAX_KEPT", "Finding", "Violation", "Violations"]
+__all__ = ["MAX_KEPT", "Finding", "Side", "Violation", "Violations"]
 
 MAX_KEPT = 1000
 """How many violations the admin API can list; older ones are only counted."""
@@ -85,6 +85,14 @@ class Violations:
             if (side is None or s == side) and (operation is None or op == operation)
         )
         return matching[:limit], total
+
+    def kept(self) -> list[Violation]:
+        """The last :data:`MAX_KEPT` violations, oldest first."""
+        return list(self._kept)
+
+    def total(self, side: Side | None = None) -> int:
+        """How many violations were seen since the start: on ``side``, or on either."""
+        return sum(count for (s, _, _), count in self._counts.items() if side in (None, s))
 
     def counts(self) -> Counter[tuple[Side, str | None, str]]:
         """How many of each (side, operation, rule) were seen since the start."""
