@@ -20,8 +20,9 @@ from rich.progress import track
 
 from . import checking, http_server, seeding
 from .app import create_app
+from .auth import TEST_KEY_PREFIX
 from .database import Database, StoreError
-from .lock import DatabaseLocked, ProcessLock
+from .lock import DatabaseLocked, ProcessLock, held_by_another_process
 from .preferences import MAX_DELAY_MS
 from .proxy import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT_S, has_credentials
 from .proxy.session import ProxySession
@@ -34,6 +35,7 @@ from .workspaces import DEFAULT_MAX_WORKSPACES
 __all__ = ["main"]
 
 DEFAULT_DB = "prospect-mock.json"
+ENV_PREFIX = "PROSPECT_MOCK_"
 
 
 class LatencyRange(click.ParamType[tuple[int, int]]):
@@ -55,12 +57,21 @@ class LatencyRange(click.ParamType[tuple[int, int]]):
         return bounds
 
 
+def _in_existing_folder(_ctx: click.Context, _param: click.Parameter, db_path: str) -> str:
+    # A typo in the folder would otherwise become a new folder holding a new database.
+    folder = Path(db_path).absolute().parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"the folder {folder} does not exist; create it first.")
+    return db_path
+
+
 _db_option = click.option(
     "--db",
     "db_path",
     default=DEFAULT_DB,
     show_default=True,
     type=click.Path(dir_okay=False),
+    callback=_in_existing_folder,
     help="The JSON database file; a missing or empty one starts a new database.",
 )
 _no_seed_option = click.option(
@@ -110,7 +121,11 @@ def main() -> None:
     default="0",
     help="Delay every API response: N milliseconds, or a random delay in a range LOW-HIGH.",
 )
-@click.option("--quiet", is_flag=True, help="Do not print a line for each request.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Print only the API's address and errors: no line for each request, no server log.",
+)
 @_seed_count_option
 @_seed_option
 @click.option(
@@ -149,31 +164,51 @@ def serve(
     else:
         seed = EMPTY if no_seed else FIXTURES
     with _refusals():
-        app = create_app(
-            db_path,
-            seed=seed,
-            max_workspaces=max_workspaces,
-            api_keys=api_keys,
-            cors_origins=cors_origins or ("*",),
-            latency_ms=latency_ms,
-            log_requests=not quiet,
-        )
-        # Once the database is held: a second server on the same file and port is told
-        # whose the file is, not only that the port is taken.
+        # Nothing is written before the file and the port are known to be free: a second
+        # server on the same file and port is told whose the file is, not only that the port
+        # is taken, and a port in use leaves no new database behind.
+        holder = held_by_another_process(Path(db_path))
+        if holder is not None:
+            raise DatabaseLocked(Path(db_path), holder)
         sockets = http_server.listen(host, port)
+        try:
+            app = create_app(
+                db_path,
+                seed=seed,
+                max_workspaces=max_workspaces,
+                api_keys=api_keys,
+                cors_origins=cors_origins or ("*",),
+                latency_ms=latency_ms,
+                log_requests=not quiet,
+            )
+        except BaseException:
+            for sock in sockets:
+                sock.close()
+            raise
         base = f"http://{_client_host(host)}:{sockets[0].getsockname()[1]}"
         # Held for as long as the process lives, beside the app's own hold.
         ProcessLock.acquire(Path(db_path)).announce(base)
     # The server listens already (connections wait for it), and click.echo flushes: a
     # parent reading a pipe can connect to the API line's address as soon as it reads it.
-    click.echo(f"prospect-mock serving {db_path}")
-    click.echo(f"  API:  {base}/api/crm/prospect   (Authorization: Bearer sk_test_...)")
-    click.echo(f"  Docs: {base}/ui/")
+    if not quiet:
+        click.echo(f"prospect-mock serving {db_path}")
+    click.echo(f"  API:  {base}/api/crm/prospect   (Authorization: Bearer {_key_shown(api_keys)})")
+    if not quiet:
+        click.echo(f"  Docs: {base}/ui/")
     _exit_cleanly_after_shutdown()
     # The records loaded so far live as long as the server: the garbage collector need not
     # walk them again on every full collection (at 100,000 prospects, millions of objects).
     gc.freeze()
-    http_server.run(app, sockets)
+    http_server.run(app, sockets, log_level="warning" if quiet else "info")
+
+
+def _key_shown(api_keys: tuple[str, ...]) -> str:
+    """A key the server accepts, for the banner: the one it was given, or the test keys'
+    form."""
+    if not api_keys:
+        return f"{TEST_KEY_PREFIX}..."
+    others = len(api_keys) - 1
+    return api_keys[0] + (f"   (or one of the {others} other keys)" if others else "")
 
 
 def _recorded(fixtures_dir: str) -> Seed:
@@ -496,3 +531,18 @@ def proxy(
     if fail_on_violations and violations.total(_FAIL_ON_SIDES[fail_on_violations]):
         sys.exit(1)
     sys.exit(0)
+
+
+def _read_from_environment(*commands: click.Command) -> None:
+    """Each option of ``commands`` also reads ``PROSPECT_MOCK_`` and its name
+    (``--api-key``: ``PROSPECT_MOCK_API_KEY``), as containers and CI services configure a
+    server; ``--help`` names the variable. The command line wins over the environment."""
+    for command in commands:
+        for param in command.params:
+            if isinstance(param, click.Option):
+                name = param.opts[0].removeprefix("--").replace("-", "_").upper()
+                param.envvar = f"{ENV_PREFIX}{name}"
+                param.show_envvar = True
+
+
+_read_from_environment(serve, reset, proxy)

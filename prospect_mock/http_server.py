@@ -339,13 +339,13 @@ def _why(error: OSError) -> str:
     return reason[0].lower() + reason[1:]
 
 
-def run(app: ASGIApp, sockets: list[socket.socket]) -> None:
+def run(app: ASGIApp, sockets: list[socket.socket], log_level: str = "info") -> None:
     """Serve ``app`` on ``sockets`` until SIGTERM or SIGINT, finishing the requests in
     flight but those held open on purpose, whose connections close at once.
 
     >>> run(create_app("prospects.json"), listen("127.0.0.1", 8000))  # doctest: +SKIP
     """
-    config = Config(app, http=BoundedHttpToolsProtocol, log_level="info", access_log=False)
+    config = Config(app, http=BoundedHttpToolsProtocol, log_level=log_level, access_log=False)
     server = uvicorn.Server(config)
     server.run(sockets=sockets)
     if not server.started:  # as uvicorn.run ends

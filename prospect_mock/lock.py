@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["DatabaseLocked", "Holder", "ProcessLock", "held"]
+__all__ = ["DatabaseLocked", "Holder", "ProcessLock", "held", "held_by_another_process"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,22 @@ def held(database: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def held_by_another_process(database: Path) -> Holder | None:
+    """Who holds ``database``, if another process does; asked without creating or changing
+    any file."""
+    try:
+        fd = os.open(lock_path(database), os.O_RDONLY)
+    except OSError:
+        return None  # no lock file: nobody has ever held it, or it was removed with it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return read_holder(database)
+    finally:
+        os.close(fd)
+    return None
 
 
 def lock_path(database: Path) -> Path:

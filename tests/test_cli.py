@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +20,7 @@ import pytest
 from prospect_mock.lock import read_holder
 
 from .conftest import AUTH, PROSPECTS
-from .servers import CLI, Served, free_port, run, running
+from .servers import CLI, Served, free_port, run, running, start
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def serving_on_port_0(db: Path, host: str) -> Iterator[tuple[Served, str]]:
     log = db.with_suffix(".log")
     with log.open("a") as console:
         process = subprocess.Popen(
-            [CLI, "serve", "--host", host, "--port", "0", "--db", str(db), "--quiet"],
+            [CLI, "serve", "--host", host, "--port", "0", "--db", str(db)],
             stdout=subprocess.PIPE,
             stderr=console,
             text=True,
@@ -152,3 +154,101 @@ def test_serve_refuses_a_corrupt_file_with_one_line_and_leaves_it(tmp_path: Path
     message = result.stderr.strip()
     assert message.startswith("Error: ") and str(db) in message and "\n" not in message
     assert db.read_text() == '{"meta": {"form'
+
+
+def test_serve_refuses_a_db_in_a_folder_that_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    refused = run("serve", "--port", "0", "--db", str(missing / "db.json"))
+    assert refused.returncode == 2
+    assert f"the folder {missing} does not exist" in refused.stderr
+    assert not missing.exists(), "the typo did not become a folder"
+
+
+def test_serve_refuses_a_port_in_use_before_writing_anything(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = run("serve", "--port", str(port), "--db", str(tmp_path / "db.json"))
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and f"{port}" in refused.stderr, refused.stderr
+    assert list(tmp_path.iterdir()) == [], "no database, lock or folder was made"
+
+
+def test_quiet_prints_the_address_line_and_nothing_else(tmp_path: Path) -> None:
+    served = start(tmp_path / "db.json", "--quiet")
+    httpx.get(f"{served.base}{PROSPECTS}", headers=AUTH)
+    httpx.get(f"{served.base}/api/nothing", headers=AUTH)
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=30) == 0
+    printed = served.log.read_text().splitlines()
+    assert printed == [
+        f"  API:  {served.base}/api/crm/prospect   (Authorization: Bearer sk_test_...)"
+    ]
+
+
+def test_the_banner_shows_the_key_the_server_accepts(tmp_path: Path) -> None:
+    with running(tmp_path / "db.json", "--api-key", "sk_live_team") as served:
+        banner = served.log.read_text()
+        assert "Authorization: Bearer sk_live_team)" in banner
+        assert httpx.get(f"{served.base}{PROSPECTS}", headers=AUTH).status_code == 401
+
+
+def test_every_serve_and_proxy_option_reads_the_environment(tmp_path: Path) -> None:
+    for command in ("serve", "proxy", "reset"):
+        shown = run(command, "--help")
+        assert "PROSPECT_MOCK_DB" in shown.stdout, command
+    assert "PROSPECT_MOCK_UPSTREAM" in run("proxy", "--help").stdout
+    environment = {
+        **os.environ,
+        "PROSPECT_MOCK_PORT": str(free_port()),
+        "PROSPECT_MOCK_DB": str(tmp_path / "from-env.json"),
+        "PROSPECT_MOCK_API_KEY": "key-one key-two",
+        "PROSPECT_MOCK_SEED_COUNT": "3",
+    }
+    with subprocess.Popen(
+        [CLI, "serve"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            banner = process.stdout.readline() + process.stdout.readline()
+            assert "from-env.json" in banner
+            assert "Bearer key-one   (or one of the 1 other keys)" in banner
+            base = f"http://127.0.0.1:{environment['PROSPECT_MOCK_PORT']}"
+            listed = httpx.get(f"{base}{PROSPECTS}", headers={"Authorization": "Bearer key-two"})
+            assert listed.json()["total"] == 3
+            assert httpx.get(f"{base}{PROSPECTS}", headers=AUTH).status_code == 401
+        finally:
+            process.kill()
+
+
+def test_every_file_a_database_makes_is_ignored_by_git_and_removed_by_make_clean(
+    tmp_path: Path,
+) -> None:
+    top = Path(__file__).parents[1]
+    shutil.copy(top / ".gitignore", tmp_path)
+    shutil.copy(top / "Makefile", tmp_path)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    served = start(tmp_path / "prospect-mock.json")
+    httpx.put(f"{served.base}/__admin/workspaces/one", headers=AUTH)
+    httpx.post(f"{served.base}/ws/one{PROSPECTS}", headers=AUTH, json={"company": "Kept"})
+    served.process.kill()  # a crash leaves the log and the lock beside the snapshot
+    served.process.wait()
+    served.log.unlink()  # the test's record of the server's console, not the server's
+    (tmp_path / ".prospect-mock.json.1a2b.tmp").write_text("left by a crash mid-fold")
+    made = {p.name for p in tmp_path.iterdir()} - {".git", ".gitignore", "Makefile"}
+    assert {
+        "prospect-mock.json.wal",
+        "prospect-mock.json.lock",
+        "prospect-mock.json.workspaces",
+    } <= made
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    assert sorted(filter(None, status)) == ["?? .gitignore", "?? Makefile"]
+    subprocess.run(["make", "-s", "clean"], cwd=tmp_path, check=True)
+    assert {p.name for p in tmp_path.iterdir()} == {".git", ".gitignore", "Makefile"}
