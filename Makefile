@@ -10,15 +10,22 @@ BENCH_ARGS ?=
 
 .PHONY: install serve test test-deep bench lint format clean
 
-$(STAMP): pyproject.toml
+SERVE_STAMP := $(VENV)/.installed-serve
+
+# Serving needs the package alone; the tests and the tools come with `make install`.
+$(SERVE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --editable .
+	touch $(SERVE_STAMP)
+
+$(STAMP): $(SERVE_STAMP)
 	$(BIN)/pip install --quiet --editable '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-serve: install
+serve: $(SERVE_STAMP)
 	$(BIN)/prospect-mock serve
 
 test: install
@@ -39,6 +46,7 @@ $(BENCH_STAMP): $(STAMP)
 bench: install $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.workspaces
+	$(BIN)/python -m bench.parallel_suite
 	$(BIN)/python -m bench.proxy
 
 lint: install
@@ -51,4 +59,5 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis prospect-mock.json
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis
+	rm -rf prospect-mock.json prospect-mock.json.* .prospect-mock.json.*.tmp

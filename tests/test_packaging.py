@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from .test_pytest_plugin import serve_processes, serve_processes_seen, users_project
+
 PROJECT = Path(__file__).parents[1]
 PACKAGE = PROJECT / "prospect_mock"
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
@@ -110,20 +112,26 @@ def test_a_wheel_install_works_from_any_directory(wheel: Path, tmp_path: Path) -
 
 
 USERS_TESTS = """
+import os
+from pathlib import Path
+
 import pytest
 
 PROSPECTS = "/api/crm/prospect"
+SEEDED = 7  # pytest.ini: prospect_mock_serve_args = --seed-count 7
 
 
 @pytest.mark.parametrize("n", range(8))
 def test_each_test_has_its_own_prospects(prospect_mock, n):
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    Path(__file__).with_name(f"address-{n}").write_text(f"{worker} {prospect_mock.server.url}")
     for i in range(3):
         created = prospect_mock.http.post(PROSPECTS, json={"company": f"Mine {n}-{i}"})
         assert created.status_code == 201
     page = prospect_mock.http.get(PROSPECTS, params={"limit": 100}).json()
     mine = sorted(p["company"] for p in page["data"] if p["company"].startswith("Mine"))
     assert mine == [f"Mine {n}-{i}" for i in range(3)]
-    assert page["total"] == 35 + 3
+    assert page["total"] == SEEDED + 3
     assert prospect_mock.wait_for(count=3, operation="prospects.create") == 3
     assert prospect_mock.count(method="GET") == 1
 """
@@ -133,27 +141,33 @@ def test_the_pytest_plugin_works_from_a_wheel_in_a_fresh_venv_with_xdist(
     wheel: Path, tmp_path: Path
 ) -> None:
     """What a user gets: ``pip install prospect-mock pytest-xdist``, fixtures with no
-    configuration, 4 workers each with its own server, each test with its own workspace."""
-    venv, project = tmp_path / "venv", tmp_path / "users-project"
+    configuration but the serve options in pytest.ini, one server for 4 workers, each test
+    with its own workspace, and no server left once the run ends."""
+    venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     pip = [python, "-m", "pip", "--disable-pip-version-check", "--quiet", "install"]
     subprocess.run([*pip, str(wheel), "pytest>=8,<9.2", "pytest-xdist>=3.5,<4"], check=True)
-    project.mkdir()
-    (project / "test_app.py").write_text(USERS_TESTS)
+    project = users_project(tmp_path, USERS_TESTS, "prospect_mock_serve_args = --seed-count 7")
     help_text = subprocess.run(
         [python, "-m", "pytest", "--help"], cwd=project, capture_output=True, text=True
     ).stdout
     assert "--prospect-mock-url" in help_text, "registered through the pytest11 entry point"
-    result = subprocess.run(
-        [python, "-m", "pytest", "-n", "4", "-p", "no:cacheprovider"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    with serve_processes_seen(project) as servers:
+        result = subprocess.run(
+            [python, "-m", "pytest", "-n", "4", "-p", "no:cacheprovider"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "8 passed" in result.stdout
+    reports = [path.read_text().split() for path in project.glob("address-*")]
+    assert len({worker for worker, _ in reports}) == 4
+    assert len({url for _, url in reports}) == 1, "every worker used the same server"
+    assert len(servers) == 1, "and it was the only one started"
+    assert serve_processes(project) == set(), "and it is gone with the run"
 
 
 def test_the_sdist_holds_real_files_where_the_package_has_links(sdist: Path) -> None:
