@@ -140,14 +140,21 @@ def test_each_test_has_its_own_prospects(prospect_mock, n):
 def test_the_pytest_plugin_works_from_a_wheel_in_a_fresh_venv_with_xdist(
     wheel: Path, tmp_path: Path
 ) -> None:
-    """What a user gets: ``pip install prospect-mock pytest-xdist``, fixtures with no
-    configuration but the serve options in pytest.ini, one server for 4 workers, each test
-    with its own workspace, and no server left once the run ends."""
+    """What a user gets: ``pip install prospect-mock pytest-xdist``, commands that print no
+    warning, fixtures with no configuration but the serve options in pytest.ini, one server
+    for 4 workers, each test with its own workspace, and no server left once the run ends."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     pip = [python, "-m", "pip", "--disable-pip-version-check", "--quiet", "install"]
     subprocess.run([*pip, str(wheel), "pytest>=8,<9.2", "pytest-xdist>=3.5,<4"], check=True)
+    for command in ([], ["serve"], ["reset"], ["check"], ["proxy"]):
+        shown = subprocess.run(
+            [str(venv / "bin" / "prospect-mock"), *command, "--help"],
+            capture_output=True,
+            text=True,
+        )
+        assert shown.returncode == 0 and shown.stderr == "", "no warning after a plain install"
     project = users_project(tmp_path, USERS_TESTS, "prospect_mock_serve_args = --seed-count 7")
     help_text = subprocess.run(
         [python, "-m", "pytest", "--help"], cwd=project, capture_output=True, text=True
