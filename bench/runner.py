@@ -38,7 +38,7 @@ WIREMOCK_JIT_WARMUP_S = 60
 """The JVM compiles WireMock's hot paths in tiers as it serves: on this 2-core machine its
 retrieves went from some 2,000/s in the first 10 s of load to 6,000-10,000/s after 20-30 s,
 and kept rising to some 20,000/s until about 50 s in two runs out of three. So it gets a
-minute, twice what the performance issue asked for, to be measured at its best."""
+minute, the time its throughput took to stop rising, to be measured at its best."""
 
 LoadGenerator = Callable[[str, phases.Phase, int, int], LoadResult]
 

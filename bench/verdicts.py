@@ -1,4 +1,4 @@
-"""The performance issue's targets, checked against a run's figures.
+"""The performance targets, checked against a run's figures.
 
 Speed is judged against the ``--against`` revision measured in the same run (a ratio from
 one run holds on a shared machine, where absolute figures drift), and against Prism; read
