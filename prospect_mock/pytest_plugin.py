@@ -1,13 +1,13 @@
 """pytest fixtures for tests against prospect-mock: one server for the run, shared by every
 worker under pytest-xdist, and a fresh workspace of it for every test.
 
-    def test_the_form_sends_one_update(prospect_mock):
-        app = start_the_app_under_test(api_base=prospect_mock.url)
-        prospect_mock.scenario("prospects.list", respond={"status": 503}, times=1)
-        app.change_industry("Retail")
-        prospect_mock.wait_for(operation="prospects.update")
-        [update] = prospect_mock.requests(method="PATCH")
-        assert json.loads(update["request_body"]) == {"industry": "Retail"}
+    def test_a_new_prospect_is_listed_first(prospect_mock):
+        # prospect_mock.http stands in for the app under test, given prospect_mock.url
+        created = prospect_mock.http.post("/api/crm/prospect", json={"company": "Acme Ltd"})
+        assert created.status_code == 201
+        page = prospect_mock.http.get("/api/crm/prospect").json()
+        assert page["data"][0]["company"] == "Acme Ltd"
+        assert prospect_mock.count(operation="prospects.create") == 1
 
 Installed with the package and registered through the ``pytest11`` entry point. Without
 xdist, nothing starts unless a test asks for a fixture. Under xdist, the controller starts the

@@ -1,7 +1,9 @@
 """``@prospect-mock/playwright`` as a user gets it: ``npm pack``'s tarball, installed with
-``@playwright/test`` into a project of its own, whose config and specs
-(``tests/data/playwright-user/``) are written as the package's README says, the complete
-import included; run with four workers in Debian's Chromium.
+``@playwright/test`` into a project of its own, whose config and specs are the TypeScript
+blocks of README.md and docs/ (the config extended, in ``tests/data/playwright-user/``, with
+this machine's Chromium and the app the documented specs drive, ``e2e/app``) beside specs
+of its own that use every member of ``mock``; compiled with ``tsc`` and run with four
+workers in Debian's Chromium.
 
 Each run must pass whole (nothing skipped, failed or flaky), and every test must have had a
 workspace of its own on one and the same server: the one the global set-up started and
@@ -11,14 +13,19 @@ stopped, or the one ``PROSPECT_MOCK_URL`` named, left running with no workspace 
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import threading
 from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from .markdown_docs import user_typescript
 from .node import (
     E2E,
     NODE_ENV,
@@ -36,7 +43,13 @@ from .servers import Served, running
 
 pytestmark = needs_node_and_chromium
 USER_PROJECT = PROJECT / "tests" / "data" / "playwright-user"
-TESTS = 9  # in USER_PROJECT/tests
+REPORTING = 9  # the tests of USER_PROJECT/tests, each of which reports its workspace
+DOCUMENTED = sum(  # the tests of the docs' spec blocks
+    len(re.findall(r"^\s*test\(", text, re.M))
+    for path, text in user_typescript().items()
+    if path.endswith(".spec.ts")
+)
+TESTS = REPORTING + DOCUMENTED
 AUTH = {"Authorization": "Bearer sk_test_package"}
 
 
@@ -54,6 +67,14 @@ def user_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tarball = pack(tmp_path_factory.mktemp("tarball"))
     project = tmp_path_factory.mktemp("user") / "project"
     shutil.copytree(USER_PROJECT, project)
+    # The docs' blocks, as the files they name; their config is extended by the project's.
+    documented = user_typescript()
+    assert {"playwright.config.ts", "tests/prospects.spec.ts"} <= documented.keys()
+    for path, text in documented.items():
+        target = project / ("documented.config.ts" if path == "playwright.config.ts" else path)
+        assert not target.exists(), f"{path} is a file of tests/data/playwright-user too"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
     manifest = {
         "name": "a-users-app",
         "private": True,
@@ -70,10 +91,29 @@ def user_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
-def run_playwright(project: Path, **env: str) -> dict[str, Any]:
-    """``npx playwright test`` with four workers; its JSON report, once it passed whole."""
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    """The app the documented specs drive: ``e2e/app``, on another origin than the mock's."""
+    handler = partial(_QuietFiles, directory=str(E2E / "app"))
+    site = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{site.server_port}"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def run_playwright(project: Path, app: str, **env: str) -> dict[str, Any]:
+    """``npx playwright test`` with four workers, the app at ``app``; its JSON report, once
+    it passed whole."""
     report = project / "report.json"
-    environment = {**NODE_ENV, "PLAYWRIGHT_JSON_OUTPUT_NAME": str(report), **env}
+    environment = {**NODE_ENV, "PLAYWRIGHT_JSON_OUTPUT_NAME": str(report), "APP_URL": app, **env}
     command = (str(NPX), "playwright", "test", "--workers", "4", "--reporter=line,json")
     code, output = node(*command, cwd=project, env=environment, timeout=300)
     assert code == 0, output[-20000:]
@@ -115,11 +155,11 @@ def test_the_types_ship_in_the_tarball(user_project: Path) -> None:
 
 
 def test_the_global_setup_starts_one_server_for_four_workers_and_stops_it(
-    user_project: Path,
+    user_project: Path, app_url: str
 ) -> None:
-    report = run_playwright(user_project, PROSPECT_MOCK_COMMAND=str(PROSPECT_MOCK))
+    report = run_playwright(user_project, app_url, PROSPECT_MOCK_COMMAND=str(PROSPECT_MOCK))
     servers, names = workspaces_seen(report)
-    assert len(servers) == 1 and len(set(names)) == TESTS, names
+    assert len(servers) == 1 and len(set(names)) == REPORTING, names
     workers = {
         result["parallelIndex"] for test in reported_tests(report) for result in test["results"]
     }
@@ -136,14 +176,14 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 def test_a_server_named_by_prospect_mock_url_is_used_and_left_clean(
-    user_project: Path, served: Served, tmp_path: Path
+    user_project: Path, served: Served, tmp_path: Path, app_url: str
 ) -> None:
     # A command that cannot run: the global set-up must start nothing.
     missing = str(tmp_path / "no-such-prospect-mock")
     report = run_playwright(
-        user_project, PROSPECT_MOCK_URL=served.base, PROSPECT_MOCK_COMMAND=missing
+        user_project, app_url, PROSPECT_MOCK_URL=served.base, PROSPECT_MOCK_COMMAND=missing
     )
     servers, names = workspaces_seen(report)
-    assert servers == {served.base} and len(set(names)) == TESTS, names
+    assert servers == {served.base} and len(set(names)) == REPORTING, names
     left = httpx.get(f"{served.base}/__admin/workspaces", headers=AUTH, timeout=5).json()
     assert [workspace["name"] for workspace in left["data"]] == ["default"]

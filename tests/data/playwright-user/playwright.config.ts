@@ -1,16 +1,16 @@
-// A user's config, as the README of @prospect-mock/playwright writes it. The package's global
-// set-up starts one prospect-mock for the run, unless PROSPECT_MOCK_URL names one already.
+// The config of docs/end-to-end.md (tests/test_playwright_package.py writes it beside this
+// one as documented.config.ts), with what this machine adds: Debian's Chromium, and the app
+// the documented specs drive (e2e/app, served by the test at APP_URL).
 import { defineConfig, devices } from "@playwright/test";
+import documented from "./documented.config";
 
-export default defineConfig({
+export default defineConfig(documented, {
   testDir: "tests",
-  globalSetup: "@prospect-mock/playwright/global-setup",
-  fullyParallel: true,
-  workers: 4,
   retries: 0,
   use: {
     ...devices["Desktop Chrome"],
-    // Debian's Chromium (tests/test_playwright_package.py): no browser is downloaded.
+    baseURL: process.env.APP_URL,
+    // No browser is downloaded: Debian's, from tests/node.py.
     launchOptions: { executablePath: process.env.CHROMIUM, args: ["--no-sandbox"] },
   },
 });
