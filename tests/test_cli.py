@@ -252,3 +252,15 @@ def test_every_file_a_database_makes_is_ignored_by_git_and_removed_by_make_clean
     assert sorted(filter(None, status)) == ["?? .gitignore", "?? Makefile"]
     subprocess.run(["make", "-s", "clean"], cwd=tmp_path, check=True)
     assert {p.name for p in tmp_path.iterdir()} == {".git", ".gitignore", "Makefile"}
+
+
+def test_make_serve_installs_only_what_serving_needs(tmp_path: Path) -> None:
+    top = Path(__file__).parents[1]
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(top / name, tmp_path)
+    planned = subprocess.run(
+        ["make", "-n", "serve"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    assert "pip install --quiet --editable .\n" in planned
+    assert "[test]" not in planned, "the test tools come with make install, not make serve"
+    assert planned.rstrip().endswith("prospect-mock serve")
