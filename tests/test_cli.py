@@ -259,7 +259,11 @@ def test_make_serve_installs_only_what_serving_needs(tmp_path: Path) -> None:
     for name in ("Makefile", "pyproject.toml"):
         shutil.copy(top / name, tmp_path)
     planned = subprocess.run(
-        ["make", "-n", "serve"], cwd=tmp_path, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "serve"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "pip install --quiet --editable .\n" in planned
     assert "[test]" not in planned, "the test tools come with make install, not make serve"
