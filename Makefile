@@ -8,7 +8,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 # BENCH_ARGS="--against e908b52" to measure that revision beside the working tree.
 BENCH_ARGS ?=
 
-.PHONY: install serve test test-deep bench lint format clean
+.PHONY: install serve test test-fast test-deep bench lint format clean
 
 SERVE_STAMP := $(VENV)/.installed-serve
 
@@ -32,7 +32,13 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+# The tests that start no process, on two workers, in under a minute: the `system` ones
+# (real processes, the whole fault matrix; docs/testing.md) are left to `make test`.
+test-fast: install
+	$(BIN)/pytest -m "not system" -n 2
 
 test-deep: install
 	PROSPECT_MOCK_EXAMPLES=1000 PROSPECT_MOCK_CRASH_ROUNDS=60 PROSPECT_MOCK_OPERATIONS=1000 $(BIN)/pytest
@@ -48,11 +54,13 @@ bench: install $(BENCH_STAMP)
 	$(BIN)/python -m bench.workspaces
 	$(BIN)/python -m bench.parallel_suite
 	$(BIN)/python -m bench.proxy
+	$(BIN)/python -m bench.request_path
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

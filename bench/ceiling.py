@@ -1,19 +1,22 @@
-"""The ceiling: a plain Starlette app (no Connexion, no validation, no storage) that answers
-the bench's routes with the same JSON shapes as prospect-mock, run by uvicorn with the mock's
-settings. What one Python server process can do on this machine is the yardstick for the
-mock's figures.
+"""The ceiling: a plain Starlette app (no Connexion, no validation, no storage) answering the
+bench's routes with prospect-mock's JSON shapes, served by uvicorn as the mock is: what one
+Python server process can do on this machine. Its canned answers also make Connexion alone's
+(bench/connexion_floor.py) and WireMock's stubs (bench/stubs.py).
 
     python -m uvicorn bench.ceiling:app --port 8100
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from . import api
 
 PROSPECT: dict[str, Any] = {
     "id": "prospect_abc123def456ghi7",
@@ -61,49 +64,53 @@ PAGE = {
     "total": 10_000,
 }
 
-
-async def list_prospects(request: Request) -> JSONResponse:
-    return JSONResponse(PAGE)
-
-
-async def create_prospect(request: Request) -> JSONResponse:
-    return JSONResponse({**PROSPECT, **await request.json()}, status_code=201)
+Answer = Callable[[Any, Any], tuple[dict[str, Any], int]]
+"""(the path's id, the request's JSON body) to (the answer's JSON body, its status)."""
 
 
-async def get_prospect(request: Request) -> JSONResponse:
-    return JSONResponse({**PROSPECT, "id": request.path_params["id"]})
+def _reordered(order: dict[str, Any]) -> dict[str, Any]:
+    items = enumerate(order["ids"], start=1)
+    parent = order["parent_id"]
+    data = [{**OPPORTUNITY, "id": id_, "idx": idx, "prospect_id": parent} for idx, id_ in items]
+    return {"data": data, "has_more": False, "total": len(data)}
 
 
-async def update_prospect(request: Request) -> JSONResponse:
-    changes = await request.json()
-    return JSONResponse({**PROSPECT, **changes, "id": request.path_params["id"]})
+ANSWERS: dict[str, Answer] = {
+    "prospects.list": lambda id_, body: (PAGE, 200),
+    "prospects.create": lambda id_, body: ({**PROSPECT, **body}, 201),
+    "prospects.get": lambda id_, body: ({**PROSPECT, "id": id_}, 200),
+    "prospects.update": lambda id_, body: ({**PROSPECT, **body, "id": id_}, 200),
+    "prospects.delete": lambda id_, body: ({"id": id_, "deleted": True}, 200),
+    "prospect_leads.create": lambda id_, body: ({**LEAD, **body}, 201),
+    "prospect_opportunities.reorder": lambda id_, body: (_reordered(body), 200),
+}
+"""By operation id: the operations the phases drive."""
+ONE_PROSPECT = f"{api.PROSPECTS}/{{id}}"
+ROUTES = [
+    ("GET", api.PROSPECTS, "prospects.list"),
+    ("POST", api.PROSPECTS, "prospects.create"),
+    ("GET", ONE_PROSPECT, "prospects.get"),
+    ("PATCH", ONE_PROSPECT, "prospects.update"),
+    ("DELETE", ONE_PROSPECT, "prospects.delete"),
+    ("POST", api.LEADS, "prospect_leads.create"),
+    ("POST", api.OPPORTUNITY_REORDER, "prospect_opportunities.reorder"),
+]
 
 
-async def delete_prospect(request: Request) -> JSONResponse:
-    return JSONResponse({"id": request.path_params["id"], "deleted": True})
+def _endpoint(answer: Answer, method: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+    reads_body = method in ("POST", "PATCH")
 
+    async def endpoint(request: Request) -> JSONResponse:
+        body = await request.json() if reads_body else None
+        content, status = answer(request.path_params.get("id"), body)
+        return JSONResponse(content, status_code=status)
 
-async def create_lead(request: Request) -> JSONResponse:
-    return JSONResponse({**LEAD, **await request.json()}, status_code=201)
-
-
-async def reorder_opportunities(request: Request) -> JSONResponse:
-    order = await request.json()
-    data = [
-        {**OPPORTUNITY, "id": id_, "idx": idx, "prospect_id": order["parent_id"]}
-        for idx, id_ in enumerate(order["ids"], start=1)
-    ]
-    return JSONResponse({"data": data, "has_more": False, "total": len(data)})
+    return endpoint
 
 
 app = Starlette(
     routes=[
-        Route("/api/crm/prospect", list_prospects, methods=["GET"]),
-        Route("/api/crm/prospect", create_prospect, methods=["POST"]),
-        Route("/api/crm/prospect/{id}", get_prospect, methods=["GET"]),
-        Route("/api/crm/prospect/{id}", update_prospect, methods=["PATCH"]),
-        Route("/api/crm/prospect/{id}", delete_prospect, methods=["DELETE"]),
-        Route("/api/crm/prospect-lead", create_lead, methods=["POST"]),
-        Route("/api/crm/prospect-opportunity/reorder", reorder_opportunities, methods=["POST"]),
+        Route(path, _endpoint(ANSWERS[operation], method), methods=[method])
+        for method, path, operation in ROUTES
     ]
 )

@@ -1,8 +1,5 @@
-"""The run as a small bar chart for the README: each operation's req/s as a share of the
-ceiling, one bar per database size (and Prism and WireMock where measured).
-
-The prototype without Connexion is left out: one more bar per size would crowd every
-operation's group, and its ratios to the mock are in the tables (latest.md) beside it."""
+"""The run as a small bar chart for the performance page: each operation's req/s as a share
+of the ceiling, one bar per server measured on canned answers and per database size."""
 
 from __future__ import annotations
 
@@ -12,18 +9,17 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from .phases import LABELS, PHASES
-from .results import BenchRun, LoadResult
+from .results import CEILING, BenchRun, LoadResult
+
+GREYS = ("0.3", "0.6", "0.8")
+"""The references in greys, apart from the mock's sizes (default colours)."""
 
 
 def write_chart(run: BenchRun, path: Path) -> None:
-    # The references in greys, apart from the mock's sizes (default colours).
+    references = [(name, results) for name, results in run.references.items() if name != CEILING]
     series: list[tuple[str, dict[str, LoadResult], str | None]] = [
-        ("Connexion alone (canned answers)", run.connexion, "0.3")
+        (name, results, grey) for (name, results), grey in zip(references, GREYS, strict=False)
     ]
-    if run.prism:
-        series.append(("Prism", run.prism, "0.6"))
-    if run.wiremock:
-        series.append(("WireMock", run.wiremock, "0.8"))
     series += [(f"mock, {mock.size:,} prospects", mock.phases, None) for mock in run.mocks]
     # A bare Figure renders with the Agg backend: no display, no pyplot state.
     figure = Figure(figsize=(8, 3.6), layout="constrained")
@@ -31,12 +27,7 @@ def write_chart(run: BenchRun, path: Path) -> None:
     width = 0.8 / max(len(series), 1)
     for number, (label, results, colour) in enumerate(series):
         # NaN draws no bar: Prism runs only some phases, and a size may skip one.
-        shares = [
-            100 * (run.share_of_ceiling(phase, results[phase]) or math.nan)
-            if phase in results
-            else math.nan
-            for phase in PHASES
-        ]
+        shares = [_share(run, phase, results.get(phase)) for phase in PHASES]
         offsets = [index + (number - (len(series) - 1) / 2) * width for index in range(len(PHASES))]
         axes.bar(offsets, shares, width, label=label, color=colour)
     axes.axhline(100, color="black", linewidth=0.8, linestyle="--")
@@ -48,3 +39,8 @@ def write_chart(run: BenchRun, path: Path) -> None:
     axes.legend(fontsize=8)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
+
+
+def _share(run: BenchRun, phase: str, result: LoadResult | None) -> float:
+    share = None if result is None else run.share_of_ceiling(phase, result)
+    return math.nan if share is None else 100 * share

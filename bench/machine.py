@@ -7,6 +7,8 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,46 +25,40 @@ def describe(client: str) -> dict[str, Any]:
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        **{package: _version(package) for package in PACKAGES},
+        **versions(installed(importlib.metadata.distributions())),
         "prospect_mock_commit": _server_commit(),
         "wrk": wrk_version() if client == "wrk" else None,
     }
 
 
-def prototype_description() -> dict[str, str | None]:
-    """What the prototype without Connexion runs: its module, and what encodes its answers
-    (orjson where this environment has it, as the prototype picks by default; the json
-    module otherwise), since its figures depend on that choice and the mock's do not."""
-    orjson = _version("orjson")
-    return {
-        "module": "bench.without_connexion",
-        "json": f"orjson {orjson}" if orjson else "json (stdlib)",
-    }
+def installed(distributions: Iterable[importlib.metadata.Distribution]) -> dict[str, str]:
+    """The version of each distribution by name (a broken .dist-info has none)."""
+    return {d.metadata["Name"].lower(): d.version for d in distributions if d.metadata["Name"]}
+
+
+def versions(installed: dict[str, str]) -> dict[str, str | None]:
+    return {package: installed.get(package) for package in PACKAGES}
 
 
 def _cpu_model() -> str | None:
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or None
-    for line in cpuinfo.splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if "model name" in line:
+                return line.split(":", 1)[1].strip()
         return None
+    return platform.processor() or None
 
 
 def _server_commit() -> str | None:
     """The commit of the prospect_mock that ``prospect-mock serve`` imports, with "+changes"
     when its working tree differs from it."""
+    # Asked of a fresh interpreter in isolated mode: here, the current directory (the checkout
+    # holding bench/) comes first on sys.path and may hold another prospect_mock than the one
+    # installed in the environment, which is what the console script serves.
+    code = "import importlib.util; print(importlib.util.find_spec('prospect_mock').origin)"
     try:
-        checkout = Path(_installed_package_file()).parent
+        found = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, check=True)
+        checkout = Path(found.stdout.decode().strip()).parent
         commit = _git(checkout, "rev-parse", "--short", "HEAD")
         changed = _git(checkout, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
@@ -70,19 +66,6 @@ def _server_commit() -> str | None:
     return commit + ("+changes" if changed else "")
 
 
-def _installed_package_file() -> str:
-    # Asked of a fresh interpreter in isolated mode: here, the current directory (the checkout
-    # holding bench/) comes first on sys.path and may hold another prospect_mock than the one
-    # installed in the environment, which is what the console script serves.
-    code = "import importlib.util; print(importlib.util.find_spec('prospect_mock').origin)"
-    completed = subprocess.run(
-        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
-    )
-    return completed.stdout.strip()
-
-
 def _git(checkout: Path, *arguments: str) -> str:
-    completed = subprocess.run(
-        ["git", "-C", checkout, *arguments], capture_output=True, text=True, check=True
-    )
-    return completed.stdout.strip()
+    command = ["git", "-C", str(checkout), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()

@@ -2,16 +2,14 @@
 
     python -m bench.parallel_suite --tests 40 --delay-ms 1000 --workers 4
 
-Writes a suite of ``--tests`` tests in a temporary folder, each waiting ``--delay-ms`` on a
-slow answer in its own workspace (a ``delay_ms`` scenario, as a test of a spinner does), and
-runs it with this environment's pytest, serially and then with ``-n WORKERS``. For each run,
-prints its wall time and how many ``prospect-mock serve`` processes it started: those whose
-working folder is the suite's, seen in /proc every 20 ms (a server lives for a whole run).
-Target: the parallel run at least 2x faster, with one server. Beside them, what starting the
-workers costs on this machine: one empty test with ``-n WORKERS``, without the plugin. That
+Writes a suite of ``--tests`` tests, each waiting ``--delay-ms`` on a slow answer in its own
+workspace (a ``delay_ms`` scenario, as a test of a spinner does), and runs it with this
+environment's pytest, serially and then with ``-n WORKERS``, counting the ``prospect-mock
+serve`` processes working in the suite's folder (seen in /proc every 20 ms; a server lives for
+a whole run). Target: the parallel run at least 2x faster, with one server. Beside them, what
+starting the workers costs here: one empty test with ``-n WORKERS``, without the plugin. That
 cost is xdist's, and bounds the ratio: with 500 ms waits it is half the parallel run here
-(1.84-1.99x measured), with the default 1 s waits a third (2.6x).
-"""
+(1.84-1.99x measured), with the default 1 s waits a third (2.6x)."""
 
 from __future__ import annotations
 
@@ -19,11 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -39,20 +33,10 @@ def test_waits_for_a_slow_answer(prospect_mock, n):
     prospect_mock.scenario("prospects.list", delay_ms={delay_ms})
     assert prospect_mock.http.get("/api/crm/prospect").status_code == 200
 """
-EMPTY = """
-def test_nothing():
-    pass
-"""
+EMPTY = "def test_nothing():\n    pass\n"
 TARGET_SPEED_UP = 2.0
 WATCH_INTERVAL_S = 0.02
 RUN_TIMEOUT_S = 900
-
-
-@dataclass(frozen=True)
-class Run:
-    name: str
-    wall_s: float
-    servers: int
 
 
 @click.command()
@@ -61,26 +45,28 @@ class Run:
 @click.option("--workers", default=4, show_default=True, type=click.IntRange(2))
 def main(tests: int, delay_ms: int, workers: int) -> None:
     """Time a suite using the plugin's fixtures serially and under pytest-xdist."""
-    on_workers = ("-n", str(workers))
+    on_workers = f"-n {workers}"
     with tempfile.TemporaryDirectory(prefix="bench-parallel-suite-") as scratch:
         suite = _suite(Path(scratch) / "suite", SUITE.format(tests=tests, delay_ms=delay_ms))
         empty = _suite(Path(scratch) / "empty", EMPTY)
-        serial = _run("serial", suite)
-        parallel = _run(f"-n {workers}", suite, *on_workers)
-        workers_start = _run(
-            f"-n {workers}: one empty test, no plugin", empty, *on_workers, "-p", "no:prospect_mock"
-        )
-    speed_up = serial.wall_s / parallel.wall_s
+        runs = {
+            "serial": _run(suite),
+            on_workers: _run(suite, "-n", str(workers)),
+            f"{on_workers}: one empty test, no plugin": _run(
+                empty, "-n", str(workers), "-p", "no:prospect_mock"
+            ),
+        }
     table = Table(title=f"{tests} tests, each waiting {delay_ms} ms on a slow answer")
     for column in ("run", "wall time", "prospect-mock servers started"):
         table.add_column(column, justify="right")
-    for run in (serial, parallel, workers_start):
-        table.add_row(run.name, f"{run.wall_s:.1f} s", str(run.servers))
+    for name, (wall_s, servers) in runs.items():
+        table.add_row(name, f"{wall_s:.1f} s", str(servers))
     console = Console()
     console.print(table)
-    met = speed_up >= TARGET_SPEED_UP and parallel.servers == 1
+    speed_up, servers = runs["serial"][0] / runs[on_workers][0], runs[on_workers][1]
+    met = speed_up >= TARGET_SPEED_UP and servers == 1
     console.print(
-        f"speed-up with -n {workers}: {speed_up:.2f}x, with {parallel.servers} server(s) "
+        f"speed-up with {on_workers}: {speed_up:.2f}x, with {servers} server(s) "
         f"(target: at least {TARGET_SPEED_UP:.0f}x, one server): {'met' if met else 'NOT met'}"
     )
 
@@ -92,41 +78,26 @@ def _suite(folder: Path, tests: str) -> Path:
     return folder.resolve()
 
 
-def _run(name: str, suite: Path, *args: str) -> Run:
+def _run(suite: Path, *args: str) -> tuple[float, int]:
+    """The run's wall time, and how many servers it started."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
-    with _serve_processes_seen(suite) as servers:
-        started = time.perf_counter()
-        result = subprocess.run(
-            command, cwd=suite, capture_output=True, text=True, timeout=RUN_TIMEOUT_S
-        )
-        wall_s = time.perf_counter() - started
-    if result.returncode != 0:
-        raise click.ClickException(f"the {name} run failed:\n{result.stdout}{result.stderr}")
-    return Run(name, wall_s, len(servers))
-
-
-@contextmanager
-def _serve_processes_seen(folder: Path) -> Iterator[set[int]]:
-    """The ids of every ``prospect_mock serve`` process seen working in ``folder`` while the
-    block runs."""
     seen: set[int] = set()
-    finished = threading.Event()
-
-    def watch() -> None:
-        while not finished.is_set():
-            seen.update(_serve_processes(folder))
-            finished.wait(WATCH_INTERVAL_S)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        yield seen
-    finally:
-        finished.set()
-        watcher.join()
+    with (suite / "output.txt").open("w+") as output:  # a file: a pipe could fill and block
+        started = time.perf_counter()
+        pytest = subprocess.Popen(command, cwd=suite, stdout=output, stderr=subprocess.STDOUT)
+        while pytest.poll() is None and time.perf_counter() - started < RUN_TIMEOUT_S:
+            seen |= _serve_processes(suite)
+            time.sleep(WATCH_INTERVAL_S)
+        wall_s = time.perf_counter() - started
+        if pytest.poll() != 0:
+            pytest.kill()
+            output.seek(0)
+            raise click.ClickException(f"pytest {' '.join(args)} failed:\n{output.read()}")
+    return wall_s, len(seen)
 
 
 def _serve_processes(folder: Path) -> set[int]:
+    """The ids of the ``prospect_mock serve`` processes working in ``folder``."""
     found = set()
     for process in Path("/proc").iterdir():
         try:

@@ -3,9 +3,8 @@
     python -m bench.proxy --size 10000 --seconds 5
 
 Starts the mock on a fresh database, then ``prospect-mock proxy`` in front of it, and drives
-retrieve and update with wrk at each, one connection (the latency the proxy adds, p50 and
-p99) and 16 (the throughput).
-"""
+retrieve and update at each with wrk (or the asyncio client, without wrk), with one connection
+(the latency the proxy adds, p50 and p99) and with 16 (the throughput)."""
 
 from __future__ import annotations
 
@@ -16,12 +15,15 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import phases, servers, targets
-from .load import run_wrk
-from .results import LoadResult
+from . import phases, servers
+from .load import choose_client, generator
 
 OPERATIONS = ("retrieve", "update")
 CONNECTIONS = (1, 16)
+COLUMNS = (
+    "operation", "connections", "mock p50 / p99", "proxy p50 / p99", "p50 added",
+    "mock req/s", "proxy req/s", "proxy / mock",
+)  # fmt: skip
 
 
 @click.command()
@@ -29,24 +31,28 @@ CONNECTIONS = (1, 16)
 @click.option("--seconds", default=5, show_default=True, type=click.IntRange(1))
 def main(size: int, seconds: int) -> None:
     """Measure the proxy in front of the mock against the mock alone."""
-    table = Table(title=f"The proxy in front of the mock ({size:,} prospects, wrk)")
-    for column in ("operation", "connections", "mock p50 / p99", "proxy p50 / p99"):
-        table.add_column(column, justify="right")
-    for column in ("p50 added", "mock req/s", "proxy req/s", "proxy / mock"):
+    console = Console()
+    client = choose_client("auto", console)
+    generate_load = generator(client)
+    table = Table(title=f"The proxy in front of the mock ({size:,} prospects, {client})")
+    for column in COLUMNS:
         table.add_column(column, justify="right")
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as scratch:
         workdir = Path(scratch)
-        database = workdir / "prospect-mock.json"
-        servers.prepare_database(database, size)
-        with servers.mock(database, workdir) as mock, servers.proxy(mock.url, workdir) as proxy:
+        with servers.mock(workdir, size) as mock, servers.proxy(mock.url, workdir) as proxy:
             mock.wait_until_ready(120)
             proxy.wait_until_ready(60)
-            aimed = targets.fetch(mock.port)
+            targets = phases.sample(mock.port)
             for name in OPERATIONS:
-                phase = phases.build(name, aimed, [])
+                phase = phases.build(name, targets, [])
                 for connections in CONNECTIONS:
-                    alone = _checked(run_wrk(mock.url, phase, seconds, connections))
-                    through = _checked(run_wrk(proxy.url, phase, seconds, connections))
+                    alone, through = (
+                        generate_load(server.url, phase, seconds, connections)
+                        for server in (mock, proxy)
+                    )
+                    if alone.errors or through.errors:
+                        errors = f"{alone.describe_errors()}; {through.describe_errors()}"
+                        raise click.ClickException(f"{name} failed (mock; proxy): {errors}")
                     table.add_row(
                         name,
                         str(connections),
@@ -57,13 +63,7 @@ def main(size: int, seconds: int) -> None:
                         f"{through.requests_per_s:,.0f}",
                         f"{through.requests_per_s / alone.requests_per_s:.2f}x",
                     )
-    Console().print(table)
-
-
-def _checked(result: LoadResult) -> LoadResult:
-    if result.errors:
-        raise click.ClickException(f"{result.errors} requests failed: {result.describe_errors()}")
-    return result
+    console.print(table)
 
 
 if __name__ == "__main__":

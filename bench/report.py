@@ -1,216 +1,166 @@
-"""A run's figures as Rich tables on the terminal, and as JSON for the record."""
+"""A run's figures as tables, the same rows on the terminal (Rich) and in Markdown for the
+performance page (latest.md), and as JSON for the record (latest.json)."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .phases import LABELS, PHASES
-from .results import PROTOTYPE, AgainstRun, BenchRun, LoadResult, percent
+from .results import CEILING, BenchRun, LoadResult
 from .verdicts import verdicts
 
-CONNEXION_ALONE = "Connexion alone"
+Rows = list[list[str]]
+"""A table: its header, then its rows."""
 BUSY_CLIENT_SHARE = 0.85
 """A load generator busy this share of a phase may have been the limit, not the server."""
 
 
 def print_report(run: BenchRun, console: Console) -> None:
-    console.print(_throughput_table(run))
-    if run.against is not None:
-        console.print(_against_table(run, run.against))
-    if run.prototype:
-        console.print(_prototype_table(run))
-    if run.mocks:
-        console.print(_startup_table(run))
-    console.print(_verdict_table(run))
+    for title, (header, *rows) in _tables(run):
+        table = Table(title=title)
+        for number, column in enumerate(header):
+            table.add_column(column, justify="left" if number == 0 else "right")
+        for row in rows:
+            # Markdown's bold as Rich's.
+            table.add_row(*(re.sub(r"\*\*(.+?)\*\*", r"[bold]\1[/bold]", escape(c)) for c in row))
+        console.print(table)
     for note in _notes(run):
-        console.print(note)
+        console.print(note, markup=False)
 
 
-def write_json(run: BenchRun, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(run.to_json(), indent=2) + "\n")
+def write(run: BenchRun, output: Path) -> None:
+    """latest.json and latest.md in ``output``."""
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "latest.json").write_text(json.dumps(run.to_json(), indent=2) + "\n")
+    (output / "latest.md").write_text("\n\n".join(_markdown(rows) for _, rows in _tables(run)))
 
 
-def _throughput_table(run: BenchRun) -> Table:
-    table = Table(title=f"Throughput ({run.settings['client']}, {_load_shape(run)})")
-    table.add_column("operation", no_wrap=True)
-    table.add_column("server", no_wrap=True)
-    for header in ("req/s", "p50 ms", "p99 ms", "of ceiling"):
-        table.add_column(header, justify="right")
-    if run.prism:
-        table.add_column("vs Prism", justify="right")
-    table.add_column("errors", justify="right")
-    for phase in PHASES:
-        rows: list[tuple[str, LoadResult | None, str]] = [
-            ("ceiling", run.ceiling.get(phase), "dim"),
-            (CONNEXION_ALONE, run.connexion.get(phase), "dim"),
-        ]
-        if phase in run.prism:
-            rows.append(("Prism", run.prism[phase], "dim"))
-        if phase in run.wiremock:
-            rows.append(("WireMock", run.wiremock[phase], "dim"))
-        rows += [(f"mock {mock.size:,}", mock.phases.get(phase), "") for mock in run.mocks]
-        for number, (server, result, style) in enumerate(rows):
-            operation = LABELS[phase] if number == 0 else ""
-            cells = _figures(run, phase, result, server)
-            table.add_row(
-                operation, server, *cells, style=style, end_section=number == len(rows) - 1
-            )
-    return table
-
-
-def _figures(run: BenchRun, phase: str, result: LoadResult | None, server: str) -> list[str]:
-    blanks = 5 if run.prism else 4
-    if result is None:
-        return ["skipped", *[""] * blanks]
-    share = None if server == "ceiling" else run.share_of_ceiling(phase, result)
-    cells = [
-        f"{result.requests_per_s:,.0f}",
-        _milliseconds(result.p50_ms),
-        _milliseconds(result.p99_ms),
-        "" if share is None else percent(share),
+def _tables(run: BenchRun) -> list[tuple[str, Rows]]:
+    settings, revision = run.settings, run.revision
+    shape = f"{settings['connections']} connections, {settings['duration_s']} s a phase"
+    shape += f" after {settings['warmup_s']} s of warm-up"
+    title = f"This tree vs {revision}, in turns in one run"
+    against = [] if revision is None else [(title, _against(run, revision))]
+    return [
+        (f"Throughput ({settings['client']}, {shape})", _throughput(run)),
+        *against,
+        (f"Latency under load ({settings['connections']} connections)", _latency(run)),
+        ("Start-up and memory of prospect-mock", _memory(run)),
+        ("Targets", _targets(run)),
     ]
-    if run.prism:
-        times = None if server in ("ceiling", "Prism") else run.times_prism(phase, result)
-        cells.append("" if times is None else f"{times:.2f}x")
-    cells.append(f"[bold red]{result.errors:,} ![/]" if result.errors else "0")
-    return cells
 
 
-def _milliseconds(value: float) -> str:
-    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
-
-
-def _against_table(run: BenchRun, against: AgainstRun) -> Table:
-    """Both servers' figures side by side, size by size, with this tree's ratio."""
-    revision = against.revision
-    table = Table(title=f"req/s and p99 ms, this tree vs {revision} (in turns, in one run)")
-    table.add_column("operation", no_wrap=True)
-    table.add_column("prospects", justify="right")
-    for header in (revision, "this tree", f"tree / {revision}", f"p99 {revision}", "p99 tree"):
-        table.add_column(header, justify="right")
+def _by_phase(run: BenchRun, corner: str, cell: Callable[[str, str, LoadResult], str]) -> Rows:
+    """A row per phase, a column per server: ``cell(server, phase, result)``."""
+    servers = [*run.references.items(), *((f"mock, {m.size:,}", m.phases) for m in run.mocks)]
+    rows = [[corner, *(name for name, _ in servers)]]
     for phase in PHASES:
-        rows = run.against_rows(phase)
-        for number, (size, old, tree) in enumerate(rows):
+        results = [(name, results.get(phase)) for name, results in servers]
+        rows.append([LABELS[phase], *(cell(name, phase, r) if r else "" for name, r in results)])
+    return rows
+
+
+def _throughput(run: BenchRun) -> Rows:
+    def cell(server: str, phase: str, result: LoadResult) -> str:
+        share = run.share_of_ceiling(phase, result) if server != CEILING else None
+        return _rate(result) + (f" ({_percent(share)})" if share else "") + _errors(result)
+
+    return _by_phase(run, "req/s (share of the ceiling)", cell)
+
+
+def _latency(run: BenchRun) -> Rows:
+    return _by_phase(run, "p50 / p99 ms", lambda _, __, r: f"{r.p50_ms:.1f} / {r.p99_ms:.1f}")
+
+
+def _against(run: BenchRun, revision: str) -> Rows:
+    rows = [
+        [
+            f"req/s, this tree vs {revision}", "prospects", revision, "this tree",
+            f"tree / {revision}", f"p99 ms, {revision}", "p99 ms, this tree",
+        ]
+    ]  # fmt: skip
+    for phase in PHASES:
+        for size in run.settings["sizes"]:
+            old, tree = run.results_at(size, phase)
+            if old is None and tree is None:
+                continue
             ratio = run.times_against(size, phase)
-            table.add_row(
-                LABELS[phase] if number == 0 else "",
-                f"{size:,}",
-                _rate(old),
-                _rate(tree),
-                "" if ratio is None else f"[bold]{ratio:.2f}x",
-                _milliseconds(old.p99_ms) if old else "",
-                _milliseconds(tree.p99_ms) if tree else "",
-                end_section=number == len(rows) - 1,
+            rows.append(
+                [
+                    LABELS[phase],
+                    f"{size:,}",
+                    _rate(old) + _errors(old) if old else "",
+                    _rate(tree) + _errors(tree) if tree else "",
+                    "" if ratio is None else f"{ratio:.2f}x",
+                    f"{old.p99_ms:.1f}" if old else "",
+                    f"{tree.p99_ms:.1f}" if tree else "",
+                ]
             )
-    return table
+    return rows
 
 
-def _prototype_table(run: BenchRun) -> Table:
-    """The mock beside the same handlers without Connexion, size by size, with the
-    prototype's ratio to it (and to the revision): what Connexion's pipeline costs."""
-    revision = run.against.revision if run.against else None
-    table = Table(title=f"req/s and p99 ms: the mock vs the same handlers {PROTOTYPE}")
-    table.add_column("operation", no_wrap=True)
-    table.add_column("prospects", justify="right", no_wrap=True)
-    headers = [*([revision] if revision else []), "mock", "proto", "proto / mock"]
-    headers += [*([f"proto / {revision}"] if revision else []), "p99 mock", "p99 proto"]
-    for header in headers:
-        table.add_column(header, justify="right")
-    for phase in PHASES:
-        rows = run.prototype_rows(phase)
-        for number, (size, old, tree, prototype) in enumerate(rows):
-            over_mock = run.prototype_times_mock(size, phase)
-            over_old = run.prototype_times_against(size, phase)
-            table.add_row(
-                LABELS[phase] if number == 0 else "",
-                f"{size:,}",
-                *([_rate(old)] if revision else []),
-                _rate(tree),
-                _rate(prototype),
-                _ratio(over_mock),
-                *([_ratio(over_old)] if revision else []),
-                _milliseconds(tree.p99_ms) if tree else "",
-                _milliseconds(prototype.p99_ms) if prototype else "",
-                end_section=number == len(rows) - 1,
+def _memory(run: BenchRun) -> Rows:
+    rows = [["server", "prospects", "start-up", "RSS at start", "RSS after the run", "peak RSS"]]
+    for mock in run.mocks:
+        old = run.mock_at(mock.size, old=True)
+        for server, each in [*([(run.revision, old)] if old else []), ("this tree", mock)]:
+            rows.append(
+                [
+                    str(server),
+                    f"{each.size:,}",
+                    f"{each.startup_s:.2f} s",
+                    f"{each.memory_after_start.rss_mb:,.0f} MB",
+                    f"{each.memory_after_run.rss_mb:,.0f} MB",
+                    f"{each.memory_after_run.peak_rss_mb:,.0f} MB",
+                ]
             )
-    return table
+    return rows
 
 
-def _ratio(ratio: float | None) -> str:
-    return "" if ratio is None else f"[bold]{ratio:.2f}x"
-
-
-def _rate(result: LoadResult | None) -> str:
-    if result is None:
-        return "skipped"
-    errors = f" [bold red]({result.errors:,} errors)[/]" if result.errors else ""
-    return f"{result.requests_per_s:,.0f}{errors}"
-
-
-def _startup_table(run: BenchRun) -> Table:
-    table = Table(title="Start-up and memory of prospect-mock")
-    named = run.against is not None or bool(run.prototype)
-    if named:
-        table.add_column("server", no_wrap=True)
-    for header in ("prospects", "start-up s", "RSS at start MB", "RSS after run MB", "peak MB"):
-        table.add_column(header, justify="right")
-    for server, mock in run.every_mock():
-        table.add_row(
-            *([server] if named else []),
-            f"{mock.size:,}",
-            f"{mock.startup_s:.2f}",
-            f"{mock.memory_after_start.rss_mb:,.0f}",
-            f"{mock.memory_after_run.rss_mb:,.0f}",
-            f"{mock.memory_after_run.peak_rss_mb:,.0f}",
-        )
-    return table
-
-
-def _verdict_table(run: BenchRun) -> Table:
-    table = Table(title="Targets")
-    table.add_column("target")
-    table.add_column("measured", justify="right")
-    table.add_column("verdict", justify="center")
-    for verdict in verdicts(run):
-        mark = {True: "[bold green]PASS", False: "[bold red]MISS", None: "[dim]-"}
-        table.add_row(verdict.target, verdict.measured, mark[verdict.passed])
-    return table
+def _targets(run: BenchRun) -> Rows:
+    mark = {True: "met", False: "**missed**", None: "not measured"}
+    rows = [[verdict.target, verdict.measured, mark[verdict.passed]] for verdict in verdicts(run)]
+    return [["target", "measured", "verdict"], *rows]
 
 
 def _notes(run: BenchRun) -> list[str]:
-    servers = [("ceiling", run.ceiling), (CONNEXION_ALONE, run.connexion), ("Prism", run.prism)]
-    servers += [("WireMock", run.wiremock)]
-    servers += [(f"mock {mock.size:,}", mock.phases) for mock in run.mocks]
-    if run.against is not None:
-        name = run.against.revision
-        servers += [(f"{name} {mock.size:,}", mock.phases) for mock in run.against.mocks]
-    servers += [(f"{PROTOTYPE} {mock.size:,}", mock.phases) for mock in run.prototype]
+    servers = [*run.references.items(), *((f"mock, {m.size:,}", m.phases) for m in run.mocks)]
+    servers += [(f"{run.revision} {mock.size:,}", mock.phases) for mock in run.against]
     notes = []
     for server, results in servers:
         for phase, result in results.items():
             where = f"{server}, {LABELS[phase]}"
             if result.errors:
-                notes.append(f"[red]Errors in {where}: {result.describe_errors()}.")
+                notes.append(f"Errors in {where}: {result.describe_errors()}.")
             if result.client_cpu_share > BUSY_CLIENT_SHARE:
                 notes.append(
-                    f"[yellow]The load generator was busy {result.client_cpu_share:.0%} of "
-                    f"{where}: the server may be faster than measured."
+                    f"The load generator was busy {result.client_cpu_share:.0%} of {where}: "
+                    "the server may be faster than measured."
                 )
-    if run.prism_skipped:
-        notes.append(f"Prism was not measured: {run.prism_skipped}.")
-    if run.wiremock_skipped:
-        notes.append(f"WireMock was not measured: {run.wiremock_skipped}.")
-    return notes
+    return notes + [f"{name} was not measured: {why}." for name, why in run.skipped.items()]
 
 
-def _load_shape(run: BenchRun) -> str:
-    settings = run.settings
-    return (
-        f"{settings['connections']} connections, {settings['duration_s']} s per phase "
-        f"after {settings['warmup_s']} s of warm-up"
-    )
+def _rate(result: LoadResult) -> str:
+    return f"{result.requests_per_s:,.0f}"
+
+
+def _errors(result: LoadResult) -> str:
+    return f", **{result.errors:,} errors**" if result.errors else ""
+
+
+def _percent(share: float) -> str:
+    """``42%``; two significant digits (``3.3%``, ``0.016%``) below 10%."""
+    return f"{share:.0%}" if share >= 0.095 else f"{share * 100:.2g}%"
+
+
+def _markdown(rows: Rows) -> str:
+    header, *body = rows
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])

@@ -19,14 +19,13 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from .machine import PACKAGES
+from .machine import installed, versions
 from .servers import REPO
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "prospect-mock-bench"
@@ -44,102 +43,74 @@ class Revision:
     name: str
     """As given on the command line (e908b52, HEAD~3, a tag)."""
     commit: str
-    executable: Path
-    """Its ``prospect-mock`` console script."""
-    versions: dict[str, str | None] = field(default_factory=dict)
-    """Its versions of the packages the machine description names."""
+    venv: Path
+
+    @property
+    def executable(self) -> Path:
+        return self.venv / "bin" / "prospect-mock"
 
     def describe(self) -> dict[str, object]:
-        return {"revision": self.name, "commit": self.commit, **self.versions}
-
-
-def resolve(name: str) -> str:
-    """The full hash of the commit ``name`` names in this repository."""
-    command = ["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise RevisionFailed(f"{name!r} names no commit of this repository ({REPO}).")
-    return completed.stdout.strip()
+        """Its commit and its versions of the packages the machine's description names."""
+        site_packages = [str(path) for path in self.venv.glob("lib/python*/site-packages")]
+        found = installed(importlib.metadata.distributions(path=site_packages))
+        return {"revision": self.name, "commit": self.commit, **versions(found)}
 
 
 def install(name: str, progress: Console) -> Revision:
     """The revision's venv, made on first use."""
-    commit = resolve(name)
+    try:
+        commit = _run("git", "-C", str(REPO), "rev-parse", "--verify", f"{name}^{{commit}}")
+    except RevisionFailed:
+        raise RevisionFailed(f"{name!r} names no commit of this repository ({REPO}).") from None
     home = CACHE / commit
-    venv = home / "venv"
-    executable = venv / "bin" / "prospect-mock"
-    mark = home / READY_MARK
+    revision, mark = Revision(name, commit, home / "venv"), home / READY_MARK
     python = platform.python_version()
-    installed = mark.is_file() and executable.is_file()
-    if installed and json.loads(mark.read_text()).get("python") == python:
-        progress.print(f"{name}: installed in {home}", soft_wrap=True)
-        return Revision(name, commit, executable, _versions(venv))
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    started = time.perf_counter()
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-revision-") as scratch,
-        progress.status(f"{name}: exporting {commit[:12]}") as status,
-    ):
-        source = Path(scratch) / "source"
-        _export(commit, source)
-        status.update(f"{name}: making a venv with Python {python}")
-        _run([sys.executable, "-m", "venv", str(venv)], "python -m venv")
-        status.update(f"{name}: installing it and its dependencies (pip)")
-        constraints = Path(scratch) / "constraints.txt"
-        constraints.write_text(_constraints())
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(source)]
+    ready = mark.is_file() and revision.executable.is_file()
+    if not ready or json.loads(mark.read_text()).get("python") != python:
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        with progress.status(f"{name}: installing {commit[:12]} in {home}"):
+            _install(revision, progress)
+        mark.write_text(json.dumps({"python": python, "commit": commit}) + "\n")
+    progress.print(f"{name}: installed in {home}", soft_wrap=True)
+    return revision
+
+
+def _install(revision: Revision, progress: Console) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-revision-") as scratch:
+        source, constraints = Path(scratch) / "source", Path(scratch) / "constraints.txt"
+        _run("git", "-C", str(REPO), "archive", "--output", f"{source}.tar", revision.commit)
+        with tarfile.open(f"{source}.tar") as tar:
+            # The package's links to the top-level contract and folders stay links inside it.
+            tar.extractall(source, filter="data")
+        _run(sys.executable, "-m", "venv", str(revision.venv))
+        # Every package of the bench's environment but prospect-mock, at its version here.
+        pins = installed(importlib.metadata.distributions())
+        pins.pop("prospect-mock", None)
+        constraints.write_text("".join(f"{name}=={pin}\n" for name, pin in sorted(pins.items())))
+        pip = [
+            str(revision.venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            str(source),
+        ]
         try:
-            _run([*pip, "--constraint", str(constraints)], "pip install")
+            _run(*pip, "--constraint", str(constraints))
         except RevisionFailed:
             progress.print(
-                f"[yellow]{escape(name)} does not install with this environment's versions; "
-                "installing it with the versions its own pyproject.toml allows."
+                f"[yellow]{escape(revision.name)} does not install with this environment's "
+                "versions; installing it with the versions its own pyproject.toml allows."
             )
-            _run(pip, "pip install")
-    mark.write_text(json.dumps({"python": python, "commit": commit}) + "\n")
-    seconds = time.perf_counter() - started
-    progress.print(f"{name}: installed in {home} in {seconds:.0f} s", soft_wrap=True)
-    return Revision(name, commit, executable, _versions(venv))
+            _run(*pip)
 
 
-def _export(commit: str, destination: Path) -> None:
-    archive = destination.with_suffix(".tar")
-    _run(["git", "-C", str(REPO), "archive", "--output", str(archive), commit], "git archive")
-    with tarfile.open(archive) as tar:
-        # The package's links to the top-level contract and folders stay links inside it.
-        tar.extractall(destination, filter="data")
-
-
-def _constraints() -> str:
-    """``name==version`` for every package of the bench's environment but prospect-mock."""
-    pins = {
-        distribution.metadata["Name"].lower(): distribution.version
-        for distribution in importlib.metadata.distributions()
-        if distribution.metadata["Name"]  # a broken .dist-info has none
-    }
-    pins.pop("prospect-mock", None)
-    return "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
-
-
-def _versions(venv: Path) -> dict[str, str | None]:
-    code = (
-        "import importlib.metadata as m, json, sys\n"
-        "def version(name):\n"
-        "    try:\n"
-        "        return m.version(name)\n"
-        "    except m.PackageNotFoundError:\n"
-        "        return None\n"
-        "print(json.dumps({name: version(name) for name in sys.argv[1:]}))\n"
-    )
-    command = [str(venv / "bin" / "python"), "-I", "-c", code, *PACKAGES]
-    completed = subprocess.run(command, capture_output=True, text=True, check=True)
-    versions: dict[str, str | None] = json.loads(completed.stdout)
-    return versions
-
-
-def _run(command: list[str], what: str) -> None:
+def _run(*command: str) -> str:
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         output = (completed.stdout + completed.stderr)[-OUTPUT_TAIL:]
-        raise RevisionFailed(f"{what} failed (exit {completed.returncode}):\n{output}")
+        raise RevisionFailed(
+            f"{' '.join(command[:4])} failed (exit {completed.returncode}):\n{output}"
+        )
+    return completed.stdout.strip()

@@ -1,11 +1,7 @@
 """The servers under test as child processes: prospect-mock (this environment's, or another
-revision's), its prototype without Connexion, the Starlette ceiling, Connexion alone, Prism
-and WireMock.
-
-Each runs in its own session, so that stopping it reaches every process it started (npx
-starts a shell and node) and Ctrl-C in the terminal reaches only the bench, whose cleanup
-then stops them all.
-"""
+revision's), its proxy, the ceiling, Connexion alone, Prism and WireMock. Each runs in its own
+session, so that stopping it reaches every process it started (npx starts a shell and node),
+and Ctrl-C in the terminal reaches only the bench, whose cleanup then stops them all."""
 
 from __future__ import annotations
 
@@ -17,8 +13,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,17 +23,14 @@ from .results import Memory
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "openapi.yaml"
+PROSPECT_MOCK = Path(sys.executable).with_name("prospect-mock")
+"""The console script of the environment the bench runs in."""
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
 WIREMOCK_PACKAGE = "wiremock@3"
 """npm's package, which bundles WireMock's standalone jar."""
 WIREMOCK_JOURNAL_ENTRIES = 500
-"""WireMock's request journal keeps every request by default, in memory and unbounded, so a
-long run would measure its heap growing. The mock's journal keeps the last 500
-(prospect_mock/journal.py): WireMock keeps as many, so both do the same bookkeeping."""
-PROSPECT_MOCK = Path(sys.executable).with_name("prospect-mock")
-"""The console script of the environment the bench runs in."""
-PROTOTYPE_NAME = "prototype without Connexion"
-"""The prototype's server name, in its log's file name and in its failures."""
+"""WireMock keeps every request in its journal by default, in memory, so a long run would
+measure its heap growing; the mock's journal keeps the last 500, so WireMock keeps as many."""
 POLL_INTERVAL_S = 0.01
 STOP_GRACE_S = 10.0
 LOG_TAIL = 2000
@@ -47,6 +40,9 @@ class ServerFailed(RuntimeError):
     """A server exited, or did not answer in time; the message ends with its log."""
 
 
+Running = AbstractContextManager["Server"]
+
+
 @dataclass
 class Server:
     name: str
@@ -54,25 +50,21 @@ class Server:
     port: int
     log_path: Path
     spawned_at: float
-    """time.perf_counter() just before the process was spawned."""
 
     @property
     def url(self) -> str:
         return f"http://{api.HOST}:{self.port}"
 
     def wait_until_ready(self, timeout_s: float) -> float:
-        """Poll until ``GET /api/crm/prospect?limit=1`` answers 200: seconds since spawning."""
+        """Seconds from spawning to the first 200 to api.READY_PATH."""
         deadline = time.perf_counter() + timeout_s
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
                 raise self.failure(f"exited with status {self.process.returncode}")
-            try:
+            with suppress(OSError, http.client.HTTPException):
                 remaining = max(deadline - time.perf_counter(), POLL_INTERVAL_S)
-                status, _ = api.get(self.port, api.READY_PATH, timeout=remaining)
-            except (OSError, http.client.HTTPException):
-                status = None
-            if status == 200:
-                return time.perf_counter() - self.spawned_at
+                if api.get(self.port, api.READY_PATH, timeout=remaining)[0] == 200:
+                    return time.perf_counter() - self.spawned_at
             time.sleep(POLL_INTERVAL_S)
         raise self.failure(f"did not answer {api.READY_PATH} within {timeout_s:.0f} s")
 
@@ -81,187 +73,111 @@ class Server:
         return ServerFailed(f"{self.name} {what}. The end of its output:\n{log}")
 
     def memory(self) -> Memory:
-        """VmRSS and VmHWM (the peak) of the server process."""
-        fields = dict(
-            line.split(":", 1)
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines()
-        )
-        return Memory(rss_mb=_megabytes(fields["VmRSS"]), peak_rss_mb=_megabytes(fields["VmHWM"]))
+        lines = Path(f"/proc/{self.process.pid}/status").read_text().splitlines()
+        status = dict(line.split(":", 1) for line in lines)
+        rss, peak = (round(int(status[key].split()[0]) / 1024, 1) for key in ("VmRSS", "VmHWM"))
+        return Memory(rss, peak)  # VmHWM is the peak of VmRSS; both in kB
 
 
-def prepare_database(path: Path, size: int, executable: Path = PROSPECT_MOCK) -> None:
-    """A fresh database of ``size`` generated prospects with their line items (untimed), made
-    by ``executable`` (the prospect-mock that will serve it: the file's format may differ
-    between revisions)."""
-    command = [executable, "reset", "--db", path, "--seed-count", str(size), "--seed", "1"]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise ServerFailed(f"{executable} reset failed:\n{completed.stdout}{completed.stderr}")
-
-
-@contextmanager
 def mock(
-    database: Path,
-    workdir: Path,
-    *options: str,
-    executable: Path = PROSPECT_MOCK,
+    workdir: Path, size: int | None = None, *options: str, executable: Path = PROSPECT_MOCK,
     name: str = "prospect-mock",
-) -> Iterator[Server]:
-    port = free_port()
-    command = [executable, "serve", "--db", database, "--port", str(port), "--quiet", *options]
-    with _running(name, command, port, workdir) as server:
-        yield server
+) -> Running:  # fmt: skip
+    """``executable`` serving ``workdir/prospect-mock.json``; with ``size``, on a database of
+    that many generated prospects and their line items, made first (untimed) by the same
+    executable, since the file's format may differ between revisions."""
+    database = str(workdir / "prospect-mock.json")
+    if size is not None:
+        reset = [str(executable), "reset", "--db", database, "--seed-count", str(size)]
+        completed = subprocess.run([*reset, "--seed", "1"], capture_output=True, text=True)
+        if completed.returncode != 0:
+            raise ServerFailed(f"{name} reset failed:\n{completed.stdout}{completed.stderr}")
+    return running(name, [str(executable), "serve", "--db", database, "--quiet", *options], workdir)
 
 
-@contextmanager
-def without_connexion(database: Path, workdir: Path) -> Iterator[Server]:
-    """The mock's handlers and store without Connexion (bench/without_connexion.py), on
-    ``database``. Run as a module from the repository's root, where ``bench`` is importable,
-    by this environment's Python: the prototype is this tree's code, like the mock beside it."""
-    port = free_port()
-    command: list[str | Path] = [
-        sys.executable, "-m", "bench.without_connexion", "--db", database, "--port", str(port),
-    ]  # fmt: skip
-    with _running(PROTOTYPE_NAME, command, port, workdir, cwd=REPO) as server:
-        yield server
-
-
-@contextmanager
-def proxy(upstream: str, workdir: Path) -> Iterator[Server]:
+def proxy(upstream: str, workdir: Path) -> Running:
     """``prospect-mock proxy`` in front of ``upstream``, checking every exchange."""
-    port = free_port()
-    command = [PROSPECT_MOCK, "proxy", "--upstream", upstream, "--port", str(port)]
-    with _running("proxy", command, port, workdir) as server:
-        yield server
+    return running("proxy", [str(PROSPECT_MOCK), "proxy", "--upstream", upstream], workdir)
 
 
-@contextmanager
-def reference(name: str, app: str, workdir: Path) -> Iterator[Server]:
-    """One of the bench's own apps (``module:attribute``), served by uvicorn as the mock is:
-    default loop and HTTP parser, no access log."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", app, "--host", api.HOST, "--port", str(port),
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    with _running(name, command, port, workdir, cwd=REPO) as server:
-        yield server
+def app(app: str) -> Callable[[Path], Running]:
+    """How to start one of the bench's own apps (``module:attribute``, from the checkout),
+    served by uvicorn as the mock is: default loop and HTTP parser, no access log."""
+    uvicorn = [sys.executable, "-m", "uvicorn", app, "--host", api.HOST, "--log-level", "warning"]
+    return lambda workdir: running(app, [*uvicorn, "--no-access-log"], workdir, cwd=REPO)
 
 
-def prism_missing() -> str | None:
-    """Why Prism cannot run here, or None."""
-    missing = [program for program in ("node", "npx") if shutil.which(program) is None]
-    return f"{' and '.join(missing)} not found" if missing else None
-
-
-@contextmanager
-def prism(workdir: Path) -> Iterator[Server]:
+def prism(workdir: Path) -> Running:
     # -v error: no log line per request, as the mock runs with --quiet.
-    port = free_port()
-    command = ["npx", "--yes", PRISM_PACKAGE, "mock", SPEC, "-p", str(port), "-v", "error"]
-    with _running("Prism", command, port, workdir) as server:
-        yield server
+    command = ["npx", "--yes", PRISM_PACKAGE, "mock", str(SPEC), "-v", "error"]
+    return running("Prism", command, workdir)
 
 
 def prism_version() -> str:
-    command = ["npx", "--yes", PRISM_PACKAGE, "--version"]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    return completed.stdout.strip() or "unknown"
+    return _last_line(["npx", "--yes", PRISM_PACKAGE, "--version"])
 
 
-def wiremock_missing() -> str | None:
-    """Why WireMock cannot run here, or None (npx fetches its jar, java runs it)."""
-    missing = [program for program in ("java", "npx") if shutil.which(program) is None]
-    return f"{' and '.join(missing)} not found" if missing else None
-
-
-@contextmanager
-def wiremock(workdir: Path) -> Iterator[Server]:
-    """WireMock's standalone jar serving the bench's stubs from ``workdir/wiremock``."""
+def wiremock(workdir: Path) -> Running:
     root = workdir / "wiremock"
     stubs.write_mappings(root)
-    port = free_port()
-    command: list[str | Path] = [
-        "java", "-jar", wiremock_jar(), "--port", str(port), "--bind-address", api.HOST,
-        "--root-dir", root, "--max-request-journal-entries", str(WIREMOCK_JOURNAL_ENTRIES),
+    command = [
+        "java", "-jar", str(wiremock_jar()), "--bind-address", api.HOST,
+        "--root-dir", str(root), "--max-request-journal-entries", str(WIREMOCK_JOURNAL_ENTRIES),
         # Quiet, as the mock runs with --quiet; a Content-Length, as every other server sends,
         # rather than WireMock's default chunked encoding.
         "--disable-banner", "--disable-request-logging", "--use-chunked-encoding", "never",
     ]  # fmt: skip
-    with _running("WireMock", command, port, workdir) as server:
-        yield server
+    return running("WireMock", command, workdir)
 
 
 def wiremock_jar() -> Path:
-    """The standalone jar that npm's package bundles, fetched by npx into its cache.
-
-    Run by ``java -jar`` rather than through the package's Node wrapper, which spawns java
-    and pipes its output through Node: the server is then one process."""
+    """The standalone jar of npm's package, fetched by npx into its cache. Run by ``java -jar``
+    rather than by the package's Node wrapper, so that the server is one process."""
     command = ["npx", "--yes", "--package", WIREMOCK_PACKAGE, "--call", "command -v wiremock"]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    found = completed.stdout.strip()
-    if completed.returncode != 0 or not found:
-        raise ServerFailed(f"npx could not fetch {WIREMOCK_PACKAGE}:\n{completed.stderr}")
+    found = subprocess.run(command, capture_output=True, text=True).stdout.strip()
     # The command links to the package's index.js; the jar lies in the package's build/.
     jars = sorted((Path(found).resolve().parent / "build").glob("wiremock-standalone-*.jar"))
-    if not jars:
-        raise ServerFailed(f"{WIREMOCK_PACKAGE} holds no standalone jar beside {found}")
+    if not found or not jars:
+        raise ServerFailed(f"npx found no standalone jar in {WIREMOCK_PACKAGE} ({found!r})")
     return jars[-1]
 
 
 def wiremock_version() -> str:
-    command = ["java", "-jar", str(wiremock_jar()), "--version"]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    lines = completed.stdout.strip().splitlines()
-    return lines[-1] if lines else "unknown"
+    return _last_line(["java", "-jar", str(wiremock_jar()), "--version"])
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((api.HOST, 0))
-        return int(probe.getsockname()[1])
+def missing(*programs: str) -> str | None:
+    """Why a server needing ``programs`` cannot run here, or None."""
+    absent = [program for program in programs if shutil.which(program) is None]
+    return f"{' and '.join(absent)} not found" if absent else None
 
 
 @contextmanager
-def _running(
-    name: str,
-    command: list[str | Path],
-    port: int,
-    workdir: Path,
-    cwd: Path | None = None,
+def running(
+    name: str, command: list[str], workdir: Path, cwd: Path | None = None
 ) -> Iterator[Server]:
+    """``command --port PORT`` on a free port, its output to a log in ``workdir``; stopped on
+    exit by SIGTERM to its process group (the mock finishes in-flight requests), then SIGKILL."""
+    with socket.socket() as probe:
+        probe.bind((api.HOST, 0))
+        port = int(probe.getsockname()[1])
     log_path = workdir / f"{name.replace(' ', '-')}-{port}.log"
     with log_path.open("wb") as log:
         spawned_at = time.perf_counter()
         process = subprocess.Popen(
-            command,
-            cwd=cwd or workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+            [*command, "--port", str(port)], cwd=cwd or workdir, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
         try:
             yield Server(name, process, port, log_path, spawned_at)
         finally:
-            _stop(process)
+            for signal_number in (signal.SIGTERM, signal.SIGKILL):
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal_number)
+                with suppress(subprocess.TimeoutExpired):
+                    process.wait(STOP_GRACE_S)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the whole process group (the mock finishes in-flight requests), then
-    SIGKILL to whatever is left of it."""
-    _signal_group(process.pid, signal.SIGTERM)
-    with suppress(subprocess.TimeoutExpired):
-        process.wait(STOP_GRACE_S)
-    _signal_group(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _signal_group(group: int, signal_number: signal.Signals) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(group, signal_number)
-
-
-def _megabytes(status_value: str) -> float:
-    kilobytes = int(status_value.split()[0])
-    return round(kilobytes / 1024, 1)
+def _last_line(command: list[str]) -> str:
+    lines = subprocess.run(command, capture_output=True, text=True).stdout.strip().splitlines()
+    return lines[-1] if lines else "unknown"

@@ -1,6 +1,6 @@
 """``/api/crm/prospect-lead``: a prospect's leads, an ordered list of line items."""
 
-from prospect_mock.endpoints import LineItemEndpoints
+from prospect_mock.web.endpoints import LineItemEndpoints
 
 _leads = LineItemEndpoints("prospect_leads")
 

@@ -1,6 +1,6 @@
 """``/api/crm/prospect-opportunity``: a prospect's opportunities, an ordered list of line items."""
 
-from prospect_mock.endpoints import LineItemEndpoints
+from prospect_mock.web.endpoints import LineItemEndpoints
 
 _opportunities = LineItemEndpoints("prospect_opportunities")
 

@@ -1,6 +1,6 @@
 """``/api/crm/prospect``: prospects, the top-level resource."""
 
-from prospect_mock.endpoints import CollectionEndpoints
+from prospect_mock.web.endpoints import CollectionEndpoints
 
 _prospects = CollectionEndpoints("prospects")
 

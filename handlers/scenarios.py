@@ -3,24 +3,25 @@
 
 from typing import Any
 
-from prospect_mock import endpoints, scenarios, workspaces
+from prospect_mock.domain import scenarios
+from prospect_mock.web import endpoints, request_state
 
 
 def create(body: dict[str, Any]) -> endpoints.Response:
     scenario = scenarios.Scenario.from_definition(body)
-    workspaces.current().scenarios.add(scenario)
-    return scenario.describe(), 201, endpoints.JSON
+    request_state.current().scenarios.add(scenario)
+    return scenario.to_json(), 201, endpoints.JSON
 
 
 def list() -> endpoints.Response:
-    described = [scenario.describe() for scenario in workspaces.current().scenarios]
+    described = [scenario.to_json() for scenario in request_state.current().scenarios]
     return {"data": described, "total": len(described)}, 200, endpoints.JSON
 
 
 def delete(id: str) -> endpoints.Response:
-    workspaces.current().scenarios.remove(id)
+    request_state.current().scenarios.remove(id)
     return {"id": id, "deleted": True}, 200, endpoints.JSON
 
 
 def clear() -> endpoints.Response:
-    return {"deleted": workspaces.current().scenarios.clear()}, 200, endpoints.JSON
+    return {"deleted": request_state.current().scenarios.clear()}, 200, endpoints.JSON

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import create_app
+    from prospect_mock.web.app import create_app
 
 __all__ = ["__version__", "create_app"]
 
@@ -20,7 +20,7 @@ def __getattr__(name: str) -> Any:
     # Imported on first use: pytest loads the package's plugin in every run of every project
     # that has it installed, and importing Connexion would cost each of them 0.4 s.
     if name == "create_app":
-        from .app import create_app
+        from prospect_mock.web.app import create_app
 
         return create_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

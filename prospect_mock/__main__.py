@@ -1,5 +1,5 @@
 """``python -m prospect_mock``: the ``prospect-mock`` command."""
 
-from .cli import main
+from prospect_mock.cli import main
 
 main()

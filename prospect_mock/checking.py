@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import click
 import httpx
 
-from .contract import SPEC_PATH
+from prospect_mock.contract.documents import SPEC_PATH
 
 # Exit statuses of `check` besides 0 (passed) and click's 2 (usage error).
 FAILURES = 1

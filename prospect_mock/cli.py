@@ -18,19 +18,21 @@ import click
 from rich.console import Console
 from rich.progress import track
 
-from . import checking, http_server, seeding
-from .app import create_app
-from .auth import TEST_KEY_PREFIX
-from .database import Database, StoreError
-from .lock import DatabaseLocked, ProcessLock, held_by_another_process
-from .preferences import MAX_DELAY_MS
-from .proxy import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT_S, has_credentials
-from .proxy.session import ProxySession
-from .proxy.violations import Side
-from .responses import operations
-from .seeding import EMPTY, FIXTURES, Seed, generated, read_fixtures
-from .storage import CorruptDatabaseError
-from .workspaces import DEFAULT_MAX_WORKSPACES
+from prospect_mock import checking
+from prospect_mock.contract.responses import operations
+from prospect_mock.domain import seeding
+from prospect_mock.domain.seeding import EMPTY, FIXTURES, Seed, generated, read_fixtures
+from prospect_mock.domain.workspaces import DEFAULT_MAX_WORKSPACES
+from prospect_mock.proxy import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT_S, has_credentials
+from prospect_mock.proxy.session import ProxySession
+from prospect_mock.proxy.violations import Side
+from prospect_mock.storage.database import Database, StorageError
+from prospect_mock.storage.formats import CorruptDatabaseError
+from prospect_mock.storage.lock import DatabaseLocked, ProcessLock, held_by_another_process
+from prospect_mock.web.app import create_app
+from prospect_mock.web.auth import TEST_KEY_PREFIX
+from prospect_mock.web.http import server as http_server
+from prospect_mock.web.preferences import MAX_DELAY_MS
 
 __all__ = ["main"]
 
@@ -282,7 +284,7 @@ def _refusals() -> Iterator[None]:
     on, is refused with one line."""
     try:
         yield
-    except (CorruptDatabaseError, DatabaseLocked, StoreError, http_server.CannotListen) as error:
+    except (CorruptDatabaseError, DatabaseLocked, StorageError, http_server.CannotListen) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -514,6 +516,7 @@ def proxy(
             max_answer_bytes=max_upstream_body,
             enforce=enforce,
             mock_operations=mock_operations,
+            build_mock=create_app,
             db_path=db_path,
             record_dir=record_dir,
         )

@@ -1,6 +1,6 @@
 """The project's documentation as its tests read it: README.md and docs/*.md, their fenced
 code blocks, their links and headings (tests/test_docs.py), and the TypeScript blocks that
-are a user's Playwright project (tests/test_playwright_package.py)."""
+are a user's Playwright project (tests/npm/test_playwright_package.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deliberately imperfect Prospect APIs for tests/test_proxy.py.
+"""Deliberately imperfect Prospect APIs for tests/proxy/test_proxy.py.
 
 ``python -m tests.proxy_upstream PORT`` answers ``GET /api/crm/prospect/{id}`` with a valid
 prospect, unless the request's ``X-Defect`` header asks for one defect; it is served by the
@@ -20,13 +20,14 @@ import gzip
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from prospect_mock import http_server
-from prospect_mock.faults import CONNECTION
-from prospect_mock.seeding import load_fixtures
+from prospect_mock.domain.seeding import load_fixtures
+from prospect_mock.web.faults import CONNECTION
+from prospect_mock.web.http import server as http_server
 
 PROSPECT = load_fixtures()["prospects"][0]
 DEFECTS = ("wrong-type", "missing-field", "undocumented-status", "html-500", "slow", "drop")
@@ -102,7 +103,7 @@ def _twice(prospect_id: str) -> bytes:
     return _head(*[f"Content-Length: {len(body)}"] * 2) + body
 
 
-RAW_DEFECTS = {
+RAW_DEFECTS: dict[str, Callable[[str], bytes]] = {
     "prospect_both": _both_lengths,
     "prospect_after": lambda prospect_id: _sized(prospect_id) + SMUGGLED,
     "prospect_twice": _twice,

@@ -19,13 +19,14 @@ CLI = str(Path(sys.executable).with_name("prospect-mock"))
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @dataclass
 class Served:
     base: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes] | subprocess.Popen[str]
     db: Path
     log: Path
 

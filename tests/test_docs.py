@@ -12,11 +12,11 @@ example is a test of its own, evaluated by its language:
   (``make serve``, ``prospect-mock serve`` and ``proxy``) run until they print their ``API:``
   line, on a free port, then get SIGTERM and must exit 0. Commands too slow or too wide to run
   here are checked by their form, each by a rule below that says how (``make test`` is what
-  ``.ci/run`` runs; npm lines are run by tests/test_playwright_package.py and
-  tests/test_e2e.py). A command no rule knows fails.
+  ``.ci/run`` runs; npm lines are run by tests/npm/test_playwright_package.py and
+  tests/npm/test_e2e.py). A command no rule knows fails.
 - ``python``: test files, written into one scratch project (its ``pyproject.toml`` the ``toml``
   block that names it) and run with ``pytest -n 2`` on the pytest plugin.
-- ``ts``: a user's Playwright project, compiled and run by tests/test_playwright_package.py;
+- ``ts``: a user's Playwright project, compiled and run by tests/npm/test_playwright_package.py;
   an excerpt of ``e2e/`` must be lines of that file, in order.
 - ``js``: run by Node against the live server.
 - ``yaml``: GitHub Actions jobs, parsed; each ``prospect-mock`` command parsed by the real
@@ -53,8 +53,7 @@ from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
 from prospect_mock import __version__
 from prospect_mock.cli import main as prospect_mock_cli
-
-from .markdown_docs import (
+from tests.markdown_docs import (
     DOCUMENTS,
     PROJECT,
     anchors,
@@ -64,7 +63,7 @@ from .markdown_docs import (
     named_path,
     user_typescript,
 )
-from .servers import CLI
+from tests.servers import CLI
 
 VENV_BIN = Path(sys.executable).parent
 AUTH = {"Authorization": "Bearer sk_test_docs"}
@@ -559,7 +558,7 @@ def until_stopped(docs: Docs, example: Example, command: Command, variables: str
 @rule(r"make test$")
 def make_test(docs: Docs, example: Example, command: Command, variables: str) -> None:
     """Not run here (it runs this very suite): it is exactly what CI runs, and it installs,
-    then runs ruff, mypy and the whole test suite."""
+    then runs ruff, mypy, the import layers' check and the whole test suite."""
     assert "make test" in (PROJECT / ".ci" / "run").read_text().split("\n")
     recipe = make_recipe("test")
     assert recipe["prerequisites"] == ["install"]
@@ -567,6 +566,7 @@ def make_test(docs: Docs, example: Example, command: Command, variables: str) ->
         "$(BIN)/ruff check .",
         "$(BIN)/ruff format --check .",
         "$(BIN)/mypy",
+        "$(BIN)/lint-imports",
         "$(BIN)/pytest",
     ]
     return None
@@ -577,6 +577,14 @@ def venv_pytest(docs: Docs, example: Example, command: Command, variables: str) 
     """Not run here (it is this very suite): the last step of ``make test``."""
     assert "$(BIN)/pytest" in make_recipe("test")["lines"]
     assert "BIN := $(VENV)/bin" in makefile() and "VENV := .venv" in makefile()
+    return None
+
+
+@rule(r'\.venv/bin/pytest -m "not system" -n 2$')
+def venv_pytest_fast(docs: Docs, example: Example, command: Command, variables: str) -> None:
+    """Not run here (it is this very suite, less its system tests): ``make test-fast``."""
+    assert make_recipe("test-fast")["lines"] == ['$(BIN)/pytest -m "not system" -n 2']
+    assert make_recipe("test-fast")["prerequisites"] == ["install"]
     return None
 
 
@@ -689,19 +697,10 @@ def make_bench(docs: Docs, example: Example, command: Command, variables: str) -
     return None
 
 
-@rule(r"\.venv/bin/python -m bench\.profile\s")
-def bench_profile(docs: Docs, example: Example, command: Command, variables: str) -> None:
-    """Not run (it profiles for a while): parsed by its own command line."""
-    import bench.profile
-
-    bench.profile.main.make_context("profile", shlex.split(command.text)[3:])
-    return None
-
-
 @rule(r"\(?cd \S+ && (npm|PATH=)")
 def npm_lines(docs: Docs, example: Example, command: Command, variables: str) -> None:
-    """Not run here: tests/test_playwright_package.py packs the package and installs the
-    tarball in a user's project, and tests/test_e2e.py installs the package by path and runs
+    """Not run here: tests/npm/test_playwright_package.py packs the package and installs the
+    tarball in a user's project, and tests/npm/test_e2e.py installs the package by path and runs
     ``npx playwright test``. Here, every folder named exists, every ``npm run`` names a
     script, and a tarball's name is the one ``npm pack`` gives."""
     package = json.loads((PROJECT / "npm" / "playwright" / "package.json").read_text())
@@ -747,8 +746,8 @@ def npm_lines(docs: Docs, example: Example, command: Command, variables: str) ->
             assert words[2] in manifest["scripts"], step
         elif words[:3] == ["npx", "playwright", "test"]:
             assert "@playwright/test" in manifest["devDependencies"]
-            runner = (PROJECT / "tests" / "test_e2e.py").read_text()
-            assert '(str(NPX), "playwright", "test"' in runner, "tests/test_e2e.py runs it"
+            runner = (PROJECT / "tests" / "npm" / "test_e2e.py").read_text()
+            assert '(str(NPX), "playwright", "test"' in runner, "tests/npm/test_e2e.py runs it"
         else:
             raise AssertionError(f"no check for `{step}`")
     return None
@@ -830,7 +829,7 @@ def check_python(docs: Docs, example: Example) -> None:
 
 
 def check_typescript(docs: Docs, example: Example) -> None:
-    """A file of a user's project is one that tests/test_playwright_package.py compiles and
+    """A file of a user's project is one that tests/npm/test_playwright_package.py compiles and
     runs; an excerpt of this project's e2e suite is lines of that file, in order."""
     first = example.parsed.split("\n", 1)[0]
     path = re.match(r"// ([\w./-]+\.ts)\b", first)
@@ -1024,6 +1023,7 @@ EVALUATORS: dict[str, Callable[[Docs, Example], None]] = {
 # -- The tests --------------------------------------------------------------------------------
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     "example",
     [example for page in EXAMPLES.values() for example in page],
@@ -1097,18 +1097,37 @@ def test_the_performance_tables_are_the_results_of_the_run() -> None:
         assert table in page, table.split("\n")[0]
 
 
+TEST_ROW = re.compile(r"^\| `(tests/(?:\w+/)*test_\w+\.py)` \|.*\| (all|some|none)\b[^|]*\|$", re.M)
+"""A row of docs/testing.md's tables: a test file, what it proves, and which of its tests
+are ``system`` tests."""
+
+
 def test_the_tests_page_has_a_row_for_every_test_file() -> None:
     page = (PROJECT / "docs" / "testing.md").read_text()
-    described = set(re.findall(r"`(tests/test_\w+\.py)`", page))
-    present = {path.relative_to(PROJECT).as_posix() for path in PROJECT.glob("tests/test_*.py")}
+    described = set(re.findall(r"`(tests/(?:\w+/)*test_\w+\.py)`", page))
+    present = {path.relative_to(PROJECT).as_posix() for path in PROJECT.glob("tests/**/test_*.py")}
     assert described == present
+    rows = dict(TEST_ROW.findall(page))
+    assert rows.keys() == present, "each file has one row, which says which tests are system"
+    for path, system in rows.items():
+        source = (PROJECT / path).read_text()
+        whole = re.search(r"^pytestmark = \[?\s*pytest\.mark\.system\b", source, re.M)
+        marked = "pytest.mark.system" in source
+        assert (system, bool(whole), marked) in {
+            ("all", True, True),
+            ("some", False, True),
+            ("none", False, False),
+        }, f"{path}: the page says {system!r}"
 
 
-def test_the_layout_lists_every_module() -> None:
-    page = (PROJECT / "docs" / "design.md").read_text()
-    for module in sorted((PROJECT / "prospect_mock").glob("*.py")):
-        if not module.name.startswith("__"):
+def test_the_architecture_map_lists_every_module() -> None:
+    page = (PROJECT / "ARCHITECTURE.md").read_text()
+    for module in sorted((PROJECT / "prospect_mock").rglob("*.py")):
+        if not module.name.startswith("__") and "handlers" not in module.parts:
             assert re.search(rf"\b{re.escape(module.name)}\b", page), module.name
+    for package in sorted((PROJECT / "prospect_mock").glob("*/__init__.py")):
+        if package.parent.name != "handlers":
+            assert f"`{package.parent.name}/`" in page, package.parent.name
 
 
 def test_json_patterns() -> None:

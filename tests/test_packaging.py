@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from .test_pytest_plugin import serve_processes, serve_processes_seen, users_project
+from tests.test_pytest_plugin import serve_processes, serve_processes_seen, users_project
+
+pytestmark = pytest.mark.system
 
 PROJECT = Path(__file__).parents[1]
 PACKAGE = PROJECT / "prospect_mock"

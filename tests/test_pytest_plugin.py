@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(
-    not Path("/proc/self/cwd").exists(), reason="watches processes through /proc"
-)
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        not Path("/proc/self/cwd").exists(), reason="watches processes through /proc"
+    ),
+]
 
 RUN_TIMEOUT_S = 300
 
@@ -165,13 +168,20 @@ def test_ctrl_c_under_xdist_stops_the_server(tmp_path: Path) -> None:
     with serve_processes_seen(project) as servers:
         # A session of its own, so that the SIGINT below reaches it as a terminal's would:
         # every process of its group.
-        run = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2"],
-            cwd=project,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        # With Ctrl-C at its default, as a terminal starts it: a suite run in the background
+        # (`make test &`) has SIGINT ignored, which a child would inherit. A handler set here
+        # is the default again in the child once it executes.
+        interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            run = subprocess.Popen(
+                [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2"],
+                cwd=project,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
         try:
             wait_until(lambda: len(list(project.glob("started-*"))) == 2)
             os.killpg(run.pid, signal.SIGINT)

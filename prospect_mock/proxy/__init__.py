@@ -7,9 +7,14 @@ what was exercised is counted (``/__admin/coverage``), and at the end both are r
 
 from __future__ import annotations
 
-from .exchange import VIOLATIONS_HEADER, ProxyApp
-from .recording import FixtureRecorder
-from .upstream import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT_S, Upstream, has_credentials
+from prospect_mock.proxy.exchange import VIOLATIONS_HEADER, ProxyApp
+from prospect_mock.proxy.recording import FixtureRecorder
+from prospect_mock.proxy.upstream import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_TIMEOUT_S,
+    Upstream,
+    has_credentials,
+)
 
 __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",

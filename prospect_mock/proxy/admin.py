@@ -11,11 +11,11 @@ from connexion import AsyncApp
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
-from ..contract import load_proxy_admin_spec
-from ..problems import install_error_handlers
-from ..validation import VALIDATOR_MAP
-from .coverage import Coverage
-from .violations import Violations
+from prospect_mock.contract.documents import load_proxy_admin_spec
+from prospect_mock.contract.validation import VALIDATOR_MAP
+from prospect_mock.proxy.coverage import Coverage
+from prospect_mock.proxy.violations import Violations
+from prospect_mock.web.errors import install_error_handlers
 
 __all__ = ["ADMIN_PATHS", "admin_app"]
 
@@ -34,10 +34,10 @@ def admin_app(violations: Violations, coverage: Coverage) -> AsyncApp:
         limit: int, side: str | None = None, operation: str | None = None
     ) -> Answer:
         kept, total = violations.newest(limit, side, operation)  # type: ignore[arg-type]
-        return {"data": [v.describe() for v in kept], "total": total}, 200, _JSON
+        return {"data": [v.to_json() for v in kept], "total": total}, 200, _JSON
 
     def get_coverage() -> Answer:
-        return coverage.describe(), 200, _JSON
+        return coverage.to_json(), 200, _JSON
 
     handlers = {"proxy.list_violations": list_violations, "proxy.get_coverage": get_coverage}
     app = AsyncApp(__name__, strict_validation=True, validator_map=VALIDATOR_MAP)

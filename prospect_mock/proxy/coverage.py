@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from ..responses import documented_statuses, operations
+from prospect_mock.contract.responses import documented_statuses, operations
 
 __all__ = ["Coverage", "documented_key"]
 
@@ -34,7 +34,7 @@ class Coverage:
         else:
             self._documented[operation][key] += 1
 
-    def describe(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The coverage document of ``GET /__admin/coverage``, operations in the contract's
         order."""
         rows, covered, documented = [], 0, 0

@@ -10,16 +10,16 @@ from collections.abc import Collection
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..contract import match_operation
-from ..limits import read_body
-from ..problems import PROBLEM_JSON, problem_document
-from .admin import ADMIN_PATHS, admin_app
-from .coverage import Coverage
-from .recording import FixtureRecorder
-from .request_checks import check_request
-from .response_checks import check_response
-from .upstream import Answer, Upstream, UpstreamFailed
-from .violations import Finding, Side, Violation, Violations
+from prospect_mock.contract.paths import match_operation
+from prospect_mock.contract.problems import send_problem
+from prospect_mock.proxy.admin import ADMIN_PATHS, admin_app
+from prospect_mock.proxy.coverage import Coverage
+from prospect_mock.proxy.recording import FixtureRecorder
+from prospect_mock.proxy.request_checks import check_request
+from prospect_mock.proxy.response_checks import check_response
+from prospect_mock.proxy.upstream import Answer, Upstream, UpstreamFailed
+from prospect_mock.proxy.violations import Finding, Side, Violation, Violations
+from prospect_mock.web.body_limit import read_body
 
 __all__ = ["VIOLATIONS_HEADER", "ProxyApp"]
 
@@ -181,12 +181,5 @@ async def _send_problem(
 ) -> None:
     """Answer a problem on ``channel``: ``http``, or ``websocket.http`` to refuse a
     WebSocket."""
-    body = json.dumps(problem_document(status, detail)).encode()
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if violations:
-        headers.append((VIOLATIONS_HEADER.lower().encode(), str(violations).encode()))
-    await send({"type": f"{channel}.response.start", "status": status, "headers": headers})
-    await send({"type": f"{channel}.response.body", "body": body})
+    headers = [(VIOLATIONS_HEADER.lower().encode(), str(violations).encode())] if violations else []
+    await send_problem(send, status, detail, headers, channel=channel)

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..resources import RESOURCE_TYPES
+from prospect_mock.domain.resources import RESOURCE_TYPES
 
 __all__ = ["FixtureRecorder"]
 

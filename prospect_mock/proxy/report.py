@@ -14,9 +14,9 @@ from xml.etree import ElementTree
 from rich.console import Console
 from rich.table import Table
 
-from ..responses import operations
-from .coverage import Coverage
-from .violations import MAX_KEPT, Side, Violation, Violations
+from prospect_mock.contract.responses import operations
+from prospect_mock.proxy.coverage import Coverage
+from prospect_mock.proxy.violations import MAX_KEPT, Side, Violation, Violations
 
 __all__ = ["print_summary", "write_json", "write_junit"]
 
@@ -28,7 +28,7 @@ all (other control characters, lone surrogates): a client's path can carry any o
 
 
 def print_summary(coverage: Coverage, violations: Violations, console: Console) -> None:
-    described = coverage.describe()
+    described = coverage.to_json()
     console.print(_coverage_table(described["operations"]))
     console.print(
         f"Covered {described['covered']} of {described['documented']} documented "
@@ -81,8 +81,8 @@ def write_json(path: Path, coverage: Coverage, violations: Violations) -> None:
     ``GET /__admin/violations`` answer them, with the counts of every violation."""
     kept, total = violations.newest(MAX_KEPT)
     report = {
-        "coverage": coverage.describe(),
-        "violations": {"data": [v.describe() for v in kept], "total": total},
+        "coverage": coverage.to_json(),
+        "violations": {"data": [v.to_json() for v in kept], "total": total},
         "violation_counts": [
             {"side": side, "operation": operation, "rule": rule, "count": count}
             for (side, operation, rule), count in sorted(
@@ -140,7 +140,7 @@ def _cases(coverage: Coverage, violations: Violations) -> list[_Case]:
         kept[violation.operation].append(violation)
     cases = [
         _Case(row["operation"], row["exchanges"], counts[row["operation"]], kept[row["operation"]])
-        for row in coverage.describe()["operations"]
+        for row in coverage.to_json()["operations"]
     ]
     if counts[None]:
         cases.append(_Case(_NO_OPERATION, 0, counts[None], kept[None]))

@@ -12,12 +12,17 @@ from connexion.exceptions import BadRequestProblem
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers
 
-from ..contract import allowed_methods, match_operation
-from ..messages import describe
-from ..responses import operations
-from ..validation import FORMAT_CHECKER, parse_json
-from .schemas import body_findings
-from .violations import Finding
+from prospect_mock.contract.messages import (
+    describe,
+    no_resource,
+    not_allowed,
+    unknown_query_parameter,
+)
+from prospect_mock.contract.paths import allowed_methods, match_operation
+from prospect_mock.contract.responses import operations
+from prospect_mock.contract.validation import FORMAT_CHECKER, parse_json
+from prospect_mock.proxy.schemas import body_findings
+from prospect_mock.proxy.violations import Finding
 
 __all__ = ["check_request"]
 
@@ -33,9 +38,8 @@ def check_request(
     if found is None:
         methods = allowed_methods(path)
         if not methods:
-            return None, [Finding("unknown-path", f"There is no resource at {path[:200]}.")]
-        detail = f"{method} is not allowed on {path[:200]}; use {', '.join(methods)}."
-        return None, [Finding("unknown-method", detail)]
+            return None, [Finding("unknown-path", no_resource(path))]
+        return None, [Finding("unknown-method", not_allowed(method, path, methods))]
     operation_id, path_values = found
     operation = operations()[operation_id]
     findings = [
@@ -68,8 +72,7 @@ def _parameter_findings(
     known = [p["name"] for p in declared if p["in"] == "query"]
     for name in sent["query"]:
         if name not in known:
-            takes = f"it takes {', '.join(known)}" if known else "it takes none"
-            yield Finding("unknown-parameter", f"Unknown query parameter {name[:60]!r}; {takes}.")
+            yield Finding("unknown-parameter", unknown_query_parameter(name, known))
     for parameter in declared:
         where, name = parameter["in"], parameter["name"]
         value = sent.get(where, {}).get(name)

@@ -11,12 +11,12 @@ from typing import Any
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers
 
-from ..messages import describe
-from ..responses import documented_statuses, operations
-from ..validation import FORMAT_CHECKER
-from .coverage import documented_key
-from .schemas import body_findings
-from .violations import Finding
+from prospect_mock.contract.messages import describe
+from prospect_mock.contract.responses import documented_statuses, operations
+from prospect_mock.contract.validation import FORMAT_CHECKER
+from prospect_mock.proxy.coverage import documented_key
+from prospect_mock.proxy.schemas import body_findings
+from prospect_mock.proxy.violations import Finding
 
 __all__ = ["check_response"]
 

@@ -1,6 +1,6 @@
 """JSON Schema checks shared by the request and response checks: the project's validators
-(Draft 4, OpenAPI's ``nullable``, :data:`~prospect_mock.validation.FORMAT_CHECKER`) and its
-one-sentence messages (:func:`~prospect_mock.messages.describe`), so that the proxy says
+(Draft 4, OpenAPI's ``nullable``, :data:`~prospect_mock.contract.validation.FORMAT_CHECKER`) and its
+one-sentence messages (:func:`~prospect_mock.contract.messages.describe`), so that the proxy says
 what the mock says."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from jsonschema import ValidationError
 
-from ..messages import describe
-from ..validation import FORMAT_CHECKER, compiled_schema
-from .violations import Finding
+from prospect_mock.contract.messages import describe
+from prospect_mock.contract.validation import FORMAT_CHECKER, compiled_schema
+from prospect_mock.proxy.violations import Finding
 
 __all__ = ["MAX_FINDINGS", "body_findings", "pointer"]
 

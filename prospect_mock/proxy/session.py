@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import httpx
 from rich.console import Console
+from starlette.types import ASGIApp
 
-from ..app import create_app
-from .exchange import ProxyApp
-from .recording import FixtureRecorder
-from .report import print_summary, write_json, write_junit
-from .upstream import Upstream
-from .violations import Violations
+from prospect_mock.proxy.exchange import ProxyApp
+from prospect_mock.proxy.recording import FixtureRecorder
+from prospect_mock.proxy.report import print_summary, write_json, write_junit
+from prospect_mock.proxy.upstream import Upstream
+from prospect_mock.proxy.violations import Violations
 
 __all__ = ["ProxySession"]
 
@@ -33,6 +33,7 @@ class ProxySession:
         max_answer_bytes: int,
         enforce: bool = False,
         mock_operations: Collection[str] = (),
+        build_mock: Callable[[str], ASGIApp] | None = None,
         db_path: str | None = None,
         record_dir: str | None = None,
     ) -> None:
@@ -40,10 +41,12 @@ class ProxySession:
         self._temporary: Path | None = None
         mock = None
         if mock_operations:
+            # The mock is handed in by the command line: the proxy does not import it.
+            assert build_mock is not None, "mock_operations need build_mock"
             if db_path is None:
                 self._temporary = Path(tempfile.mkdtemp(prefix="prospect-mock-proxy-"))
                 db_path = str(self._temporary / "mock.json")
-            mock_app = create_app(db_path)
+            mock_app = build_mock(db_path)
             transport = httpx.ASGITransport(app=mock_app)
             mock = (Upstream(MOCK_URL, timeout_s, max_answer_bytes, transport=transport), mock_app)
         self.app = ProxyApp(

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 from starlette.datastructures import Headers
 
-from .http11 import BrokenFraming, H11Transport
-from .violations import Side
+from prospect_mock.proxy.http11 import BrokenFraming, H11Transport
+from prospect_mock.proxy.violations import Side
 
 __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from ..clock import timestamp
+from prospect_mock.storage.clock import timestamp
 
 __all__ = ["MAX_KEPT", "Finding", "Side", "Violation", "Violations"]
 
@@ -39,7 +39,7 @@ class Violation:
     detail: str
     at: str
 
-    def describe(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -1,4 +1,4 @@
-// The config of docs/end-to-end.md (tests/test_playwright_package.py writes it beside this
+// The config of docs/end-to-end.md (tests/npm/test_playwright_package.py writes it beside this
 // one as documented.config.ts), with what this machine adds: Debian's Chromium, and the app
 // the documented specs drive (e2e/app, served by the test at APP_URL).
 import { defineConfig, devices } from "@playwright/test";

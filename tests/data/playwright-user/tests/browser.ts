@@ -20,7 +20,7 @@ export async function browserAPI(page: Page, mock: Mock) {
     );
 }
 
-// Which workspace, on which server, each test had: tests/test_playwright_package.py reads
+// Which workspace, on which server, each test had: tests/npm/test_playwright_package.py reads
 // it from the JSON report.
 export function report(mock: Mock): void {
   test.info().annotations.push({ type: "workspace", description: mock.url });
