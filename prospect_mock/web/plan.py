@@ -39,13 +39,12 @@ from prospect_mock.web.docs import served_contract
 from prospect_mock.web.errors import BadPreference, BodyTooLarge, send_refusal
 from prospect_mock.web.journal_recording import JournalRecording
 from prospect_mock.web.preferences import delay_ms, forced_response, parse_prefer
-from prospect_mock.web.request_state import STATE_KEY, RequestState
+from prospect_mock.web.request_state import API_PREFIX, STATE_KEY, RequestState
 from prospect_mock.web.scenario_answers import SCENARIO_HEADER, matching_scenario, play
 from prospect_mock.web.workspace_selection import requested_workspace
 
-__all__ = ["API_PREFIX", "RequestPlan", "admit", "answer"]
+__all__ = ["RequestPlan", "admit", "answer"]
 
-API_PREFIX = "/api/"
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
@@ -132,7 +131,6 @@ class RequestPlan:
             workspace_name=name,
             on_arrival=self.workspaces.find(name),
             path=path,
-            is_api=is_api,
             operation=found[0] if found else None,
             preferences=parse_prefer(scope) if is_api else {},
         )

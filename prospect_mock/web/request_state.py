@@ -15,9 +15,10 @@ from starlette.types import Scope
 from prospect_mock.domain.journal import Entry, Journal
 from prospect_mock.domain.workspaces import Workspace, Workspaces
 
-__all__ = ["STATE_KEY", "RequestState", "current", "registry"]
+__all__ = ["API_PREFIX", "STATE_KEY", "RequestState", "current", "registry"]
 
 STATE_KEY = "prospect_mock.request"
+API_PREFIX = "/api/"
 
 
 @dataclass
@@ -32,25 +33,27 @@ class RequestState:
     workspace_name: str
     on_arrival: Workspace | None
     path: str
-    is_api: bool
     operation: str | None
     preferences: dict[str, str] = field(default_factory=dict)
     admitted: Workspace | None = None
     entry: Entry | None = None
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith(API_PREFIX)
 
     @staticmethod
     def of(scope: Scope) -> RequestState:
         state: RequestState = scope[STATE_KEY]
         return state
 
-    def admit(self) -> Workspace:
+    def admit(self) -> None:
         """Enter the workspace: the one that existed when the request arrived (refused if it
         was deleted or replaced since), or else one created now."""
         if self.on_arrival is not None:
             self.admitted = self.on_arrival.enter()
         else:
             self.admitted = self.workspaces.get(self.workspace_name)
-        return self.admitted
 
     def journal(self) -> tuple[Journal, bool] | None:
         """The journal that records the request, and whether it may keep the request's body:
